@@ -1,0 +1,275 @@
+"""The autoencoder every keras-latent model builds on.
+
+``Autoencoder`` is the paper's plain baseline: the ACAI encoder and decoder trained on the mean
+squared reconstruction error ``mean((x - decode(encode(x)))^2)``. Subclasses change only
+``loss_terms``; Keras' own backend-specific ``train_step`` calls ``compute_loss``, so one code
+path trains on TensorFlow, JAX and PyTorch.
+
+When ``fit`` is given labels, a linear probe (one dense layer on the stop-gradient flattened
+latent, softmax cross-entropy) trains alongside, as in the paper's representation evaluation;
+its gradient never reaches the autoencoder.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_latent import validation
+from keras_latent.architectures import build_decoder, build_encoder
+
+# Adam as in the official TF1 code: lr 1e-4, epsilon 1e-8 (Keras' default epsilon is 1e-7).
+LEARNING_RATE = 1e-4
+ADAM_EPSILON = 1e-8
+
+
+def default_optimizer():
+    """The paper's optimizer: ``Adam(1e-4, epsilon=1e-8)``."""
+    return keras.optimizers.Adam(learning_rate=LEARNING_RATE, epsilon=ADAM_EPSILON)
+
+
+@keras.saving.register_keras_serializable(package="keras_latent")
+class Autoencoder(keras.Model):
+    """Plain convolutional autoencoder with the ACAI architecture.
+
+    Args:
+        image_shape: ``(size, size, channels)``; ``size / latent_width`` a power of two.
+        depth: channels of the first convolution (doubled at each scale).
+        latent: channels of the spatial latent.
+        latent_width: spatial width of the latent; ``d_z = latent * latent_width**2``.
+        num_classes: if set, a linear probe on the latent trains when ``fit`` gets labels.
+        seed: seed of the model's random draws during training (None: random).
+
+    ``call(x)`` returns ``{"latent": z, "reconstruction": x_hat}``; use ``encode``,
+    ``decode``, ``reconstruct`` and ``interpolate`` for numpy in, numpy out. Images are NHWC
+    float32 in [-1, 1]; the decoder's output is linear (not clipped).
+    """
+
+    loss_names = ("reconstruction",)
+
+    def __init__(
+        self,
+        image_shape=(32, 32, 1),
+        depth=16,
+        latent=16,
+        latent_width=4,
+        num_classes=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(v) for v in image_shape)
+        self.depth = int(depth)
+        self.latent = int(latent)
+        self.latent_width = int(latent_width)
+        self.num_classes = None if num_classes is None else int(num_classes)
+        self.seed = seed
+        if self.num_classes is not None and self.num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        arch = dict(
+            image_shape=self.image_shape,
+            depth=self.depth,
+            latent=self.latent,
+            latent_width=self.latent_width,
+        )
+        self.encoder = build_encoder(**arch)
+        self.decoder = build_decoder(**arch)
+        self.probe = None
+        if self.num_classes is not None:
+            self.probe = keras.layers.Dense(self.num_classes, name="probe")
+            self.probe.build((None, self.latent_size))
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.loss_trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
+        if self.probe is not None:
+            self.probe_loss_tracker = keras.metrics.Mean(name="probe_loss")
+            self.probe_accuracy = keras.metrics.SparseCategoricalAccuracy(name="probe_accuracy")
+        self.built = True
+
+    # ----------------------------------------------------------------------------- shapes
+    @property
+    def latent_shape(self):
+        """Shape of one latent code: ``(latent_width, latent_width, latent)``."""
+        return (self.latent_width, self.latent_width, self.latent)
+
+    @property
+    def latent_size(self):
+        """``d_z = latent * latent_width**2``."""
+        return int(np.prod(self.latent_shape))
+
+    # ------------------------------------------------------------------------ forward pass
+    def call(self, x, training=False):
+        z = self.encoder(x, training=training)
+        return {"latent": z, "reconstruction": self.decoder(z, training=training)}
+
+    def loss_terms(self, x, outputs, training):
+        """``(total, {name: value})`` of the autoencoder's own loss (no probe).
+
+        Plain autoencoder: ``mean((x - x_hat)^2)``.
+        """
+        reconstruction = ops.mean(ops.square(x - outputs["reconstruction"]))
+        return reconstruction, {"reconstruction": reconstruction}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The one training hook: ``loss_terms`` plus, given labels, the probe's cross-entropy.
+
+        Every term is logged under its name; ``loss`` is the sum that is minimised.
+        """
+        if sample_weight is not None:
+            raise ValueError("keras-latent models do not support sample_weight")
+        total, terms = self.loss_terms(x, y_pred, training)
+        for tracker in self.loss_trackers:
+            tracker.update_state(terms[tracker.name])
+        if y is not None:
+            if self.probe is None:
+                raise ValueError(
+                    "labels were given but the model has no linear probe: construct it with "
+                    "num_classes=K"
+                )
+            z = ops.stop_gradient(ops.reshape(y_pred["latent"], (-1, self.latent_size)))
+            logits = self.probe(z)
+            labels = ops.reshape(y, (-1,))
+            probe_loss = ops.mean(
+                keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+            )
+            self.probe_loss_tracker.update_state(probe_loss)
+            self.probe_accuracy.update_state(labels, logits)
+            total = total + probe_loss
+        return total
+
+    # ------------------------------------------------------------------------- training
+    def compile(self, optimizer=None, **kwargs):
+        """Keras' ``compile``; the default optimizer is the paper's ``Adam(1e-4, eps=1e-8)``.
+
+        No ``loss`` is needed: the model's losses are its own (``compute_loss``).
+        """
+        super().compile(optimizer=optimizer or default_optimizer(), **kwargs)
+
+    def compile_from_config(self, config):
+        """Recompile from a saved compile config (Keras skips this for a custom ``compile``)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        self.optimizer.build(self.trainable_variables)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """Keras' ``fit`` after checking the data (see ``keras_latent.validation``).
+
+        ``x``: images in [-1, 1] (array, PyDataset, tf.data or generator yielding ``x`` or
+        ``(x, labels)``); ``y``: optional integer labels for the linear probe.
+        """
+        self._check_data(x, y, kwargs.get("validation_data"))
+        if not self.compiled:
+            self.compile()
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._check_data(x, y)
+        if not self.compiled:
+            self.compile()
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _check_data(self, x, y, validation_data=None):
+        batch = validation.first_batch(x)
+        if batch is not None:
+            x, y, _ = validation.split_batch(batch)
+        if x is None or not hasattr(x, "shape"):
+            return  # a generator: not checked (see keras_latent.validation)
+        x = validation.check_images(x, self.image_shape)
+        if y is not None:
+            validation.check_labels(y, len(x), self.num_classes)
+        if isinstance(validation_data, (tuple, list)):
+            self._check_data(*validation_data[:2])
+        elif validation_data is not None:
+            self._check_data(validation_data, None)
+
+    # -------------------------------------------------------------- numpy in, numpy out
+    def encode(self, x, batch_size=256):
+        """Images ``(n, H, W, C)`` in [-1, 1] -> latents ``(n, *latent_shape)``."""
+        x = validation.check_images(x, self.image_shape)
+        return self._map_batches(self.encoder, x, batch_size)
+
+    def decode(self, z, batch_size=256):
+        """Latents ``(n, *latent_shape)`` (or flattened ``(n, d_z)``) -> images."""
+        z = np.asarray(z, dtype="float32")
+        if z.ndim == 2 and z.shape[1] == self.latent_size:
+            z = z.reshape((-1, *self.latent_shape))
+        if z.ndim != 4 or z.shape[1:] != self.latent_shape:
+            raise ValueError(
+                f"latents must have shape (n, {self.latent_shape}) or (n, {self.latent_size}); "
+                f"got {z.shape}"
+            )
+        if not np.all(np.isfinite(z)):
+            raise ValueError("latents contain NaN or infinite values")
+        return self._map_batches(self.decoder, z, batch_size)
+
+    def reconstruct(self, x, batch_size=256):
+        """``decode(encode(x))``."""
+        return self.decode(self.encode(x, batch_size), batch_size)
+
+    def interpolate(self, x_a, x_b, steps=16, method="linear", batch_size=256):
+        """Decode latent interpolations: ``(n, steps, H, W, C)``, endpoints included.
+
+        ``method="linear"``: ``z_t = (1 - t) z_a + t z_b``, ``t = k / (steps - 1)``.
+        ``method="slerp"``: spherical interpolation of the flattened codes,
+        ``z_t = sin((1-t) w)/sin(w) z_a + sin(t w)/sin(w) z_b`` with ``w`` the angle between
+        them (linear where they are parallel).
+        """
+        if int(steps) < 2:
+            raise ValueError(f"steps must be >= 2, got {steps}")
+        z_a = self.encode(x_a, batch_size).reshape(len(x_a), -1)
+        z_b = self.encode(x_b, batch_size).reshape(len(x_b), -1)
+        if z_a.shape != z_b.shape:
+            raise ValueError(f"x_a and x_b must hold as many images ({len(z_a)} != {len(z_b)})")
+        t = np.linspace(0.0, 1.0, int(steps), dtype="float32")
+        codes = interpolate_codes(z_a, z_b, t, method)
+        frames = self.decode(codes.reshape((-1, *self.latent_shape)), batch_size)
+        return frames.reshape((len(z_a), int(steps), *self.image_shape))
+
+    def sample(self, n, **kwargs):
+        raise NotImplementedError(
+            f"{type(self).__name__} has no prior to sample from; use a model with a prior (VAE, "
+            "AAE) or fit a latent sampler (keras_latent.sampling) on encoded training data"
+        )
+
+    @staticmethod
+    def _map_batches(network, x, batch_size):
+        outputs = [
+            ops.convert_to_numpy(network(x[i : i + batch_size], training=False))
+            for i in range(0, len(x), batch_size)
+        ]
+        return np.concatenate(outputs, axis=0)
+
+    # ------------------------------------------------------------------- serialisation
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            image_shape=list(self.image_shape),
+            depth=self.depth,
+            latent=self.latent,
+            latent_width=self.latent_width,
+            num_classes=self.num_classes,
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def interpolate_codes(z_a, z_b, t, method="linear"):
+    """``(n, d)``, ``(n, d)``, ``(steps,)`` -> ``(n, steps, d)`` interpolated codes."""
+    t = t[None, :, None]
+    z_a, z_b = z_a[:, None, :], z_b[:, None, :]
+    if method == "linear":
+        return (1.0 - t) * z_a + t * z_b
+    if method != "slerp":
+        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+    norms = np.linalg.norm(z_a, axis=-1, keepdims=True) * np.linalg.norm(
+        z_b, axis=-1, keepdims=True
+    )
+    cosine = np.sum(z_a * z_b, axis=-1, keepdims=True) / np.maximum(norms, 1e-12)
+    omega = np.arccos(np.clip(cosine, -1.0, 1.0))
+    sin_omega = np.sin(omega)
+    parallel = sin_omega < 1e-6
+    safe = np.where(parallel, 1.0, sin_omega)
+    w_a = np.where(parallel, 1.0 - t, np.sin((1.0 - t) * omega) / safe)
+    w_b = np.where(parallel, t, np.sin(t * omega) / safe)
+    return (w_a * z_a + w_b * z_b).astype("float32")

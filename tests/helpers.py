@@ -1,0 +1,65 @@
+"""Shared test helpers: backend-agnostic gradients, subprocess backends, tiny configs."""
+
+import os
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import keras
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+BACKENDS = ("tensorflow", "jax", "torch")
+
+# Tiny architecture for fast tests: 32x32 images, 4x4x4 latent (d_z 64), 2 scales.
+TINY = dict(image_shape=(32, 32, 1), depth=4, latent=4, latent_width=8)
+
+
+def installed_backends():
+    return [b for b in BACKENDS if find_spec(b) is not None]
+
+
+def run_in_backend(backend, code, timeout=300):
+    """Run python ``code`` in a fresh process under ``KERAS_BACKEND=backend``; return stdout."""
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"{backend} subprocess failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def gradients(loss_fn, variables):
+    """Gradients of the scalar ``loss_fn()`` with respect to Keras ``variables``, as numpy.
+
+    A variable the loss does not depend on gets zeros.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = loss_fn()
+        grads = tape.gradient(loss, [v.value for v in variables])
+    elif backend == "jax":
+        import jax
+
+        def stateless_loss(values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return loss_fn()
+
+        grads = jax.grad(stateless_loss)([v.value for v in variables])
+    elif backend == "torch":
+        import torch
+
+        loss = loss_fn()
+        grads = torch.autograd.grad(loss, [v.value for v in variables], allow_unused=True)
+    else:
+        raise NotImplementedError(backend)
+    return [
+        np.zeros(v.shape) if g is None else keras.ops.convert_to_numpy(g)
+        for g, v in zip(grads, variables)
+    ]
