@@ -1,0 +1,5 @@
+"""Metrics: the lines interpolation benchmark (more arrive with their issues)."""
+
+from keras_latent.metrics import lines
+
+__all__ = ["lines"]
