@@ -1,0 +1,44 @@
+"""PNG grids of images in [-1, 1], drawn with matplotlib (no display needed)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from keras_latent.files import atomic_path  # noqa: E402
+
+
+def tile(images):
+    """``(rows, cols, H, W, C)`` in [-1, 1] -> one ``(rows*H, cols*W, C)`` array in [0, 1]."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 5:
+        raise ValueError(f"expected (rows, cols, H, W, C) images, got shape {images.shape}")
+    rows, cols, h, w, c = images.shape
+    grid = images.transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
+    return np.clip((grid + 1.0) / 2.0, 0.0, 1.0)
+
+
+def save_grid(images, path, title=None, pixels_per_inch=32):
+    """Save ``(rows, cols, H, W, C)`` images as a PNG grid (greyscale for one channel)."""
+    grid = tile(images)
+    height, width = grid.shape[:2]
+    figure = plt.figure(figsize=(width / pixels_per_inch, height / pixels_per_inch + 0.4))
+    axes = figure.add_axes((0, 0, 1, height / (height + 0.4 * pixels_per_inch)))
+    if grid.shape[-1] == 1:
+        axes.imshow(grid[..., 0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        axes.imshow(grid, interpolation="nearest")
+    axes.set_axis_off()
+    if title:
+        figure.suptitle(title, fontsize=9, y=0.995, va="top")
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=pixels_per_inch * 2)
+    plt.close(figure)
+    return path
+
+
+def save_interpolations(frames, path, title=None):
+    """``(pairs, steps, H, W, C)`` interpolations, one pair per row, as a PNG."""
+    return save_grid(frames, path, title=title)

@@ -1,0 +1,24 @@
+import matplotlib.image
+import numpy as np
+import pytest
+
+from keras_latent import plots
+
+
+def test_tile_places_rows_and_columns():
+    images = np.full((2, 3, 4, 5, 1), -1.0)
+    images[1, 2] = 1.0  # last column of the second row is white
+    grid = plots.tile(images)
+    assert grid.shape == (8, 15, 1)
+    assert grid[4:, 10:].min() == 1.0 and grid[:4].max() == 0.0
+
+
+def test_save_interpolations_writes_a_png(tmp_path):
+    frames = np.linspace(-1, 1, 2 * 4 * 8 * 8).reshape(2, 4, 8, 8, 1)
+    path = plots.save_interpolations(frames, tmp_path / "grid.png", title="t")
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image[..., :3].std() > 0.1
+    colour = plots.save_grid(np.zeros((1, 2, 8, 8, 3)), tmp_path / "rgb.png")
+    assert colour.exists()
+    with pytest.raises(ValueError, match="rows, cols"):
+        plots.tile(np.zeros((2, 8, 8, 1)))
