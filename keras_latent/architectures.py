@@ -21,7 +21,7 @@ import math
 
 import keras
 
-from keras_latent.layers import SpatialMean
+from keras_latent.layers import Conv2D, SpatialMean
 
 LEAKY_SLOPE = 0.2
 
@@ -53,7 +53,7 @@ def _check_image_shape(image_shape):
 
 
 def _conv(filters, kernel_size, name, activation=True):
-    return keras.layers.Conv2D(
+    return Conv2D(
         filters,
         kernel_size,
         padding="same",
