@@ -129,11 +129,12 @@ def run_interpolate(args):
     images, _ = lines_test_set()
     if not 1 <= args.pairs <= len(images) // 2:
         raise ValueError(f"--pairs must lie in [1, {len(images) // 2}]")
-    frames = model.interpolate(
-        images[: args.pairs], images[-args.pairs :], steps=args.steps, method=args.method
-    )
+    x_a, x_b = images[: args.pairs], images[-args.pairs :]
+    frames = model.interpolate(x_a, x_b, steps=args.steps, method=args.method)
     path = args.output or args.run / "interpolation.png"
-    plots.save_interpolations(frames, path, title=f"{model.name}: {args.method} interpolation")
+    plots.save_interpolations(
+        frames, path, title=interpolation_title(model.name, args.method), endpoints=(x_a, x_b)
+    )
     print(f"wrote {path}")
 
 
@@ -155,12 +156,22 @@ def score_and_draw(model, folder, name, pairs=256, method="linear"):
     write_json(metrics_path, record)
 
     images, _ = lines_test_set()
-    frames = model.interpolate(images[:8], images[pairs : pairs + 8], steps=16, method=method)
-    plots.save_interpolations(frames, folder / "interpolation.png", title=f"{name} ({method})")
+    x_a, x_b = images[:8], images[pairs : pairs + 8]
+    frames = model.interpolate(x_a, x_b, steps=16, method=method)
+    plots.save_interpolations(
+        frames,
+        folder / "interpolation.png",
+        title=interpolation_title(name, method),
+        endpoints=(x_a, x_b),
+    )
     print(json.dumps({"run": str(folder), **record["lines"]}, indent=2))
     if paper:
         print(f"paper ({name.split('_')[0]}): {json.dumps(paper)}")
     return record
+
+
+def interpolation_title(name, method):
+    return f"{name}: {method} interpolation (first and last columns: the two inputs)"
 
 
 def describe_device():

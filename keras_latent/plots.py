@@ -39,6 +39,19 @@ def save_grid(images, path, title=None, pixels_per_inch=32):
     return path
 
 
-def save_interpolations(frames, path, title=None):
-    """``(pairs, steps, H, W, C)`` interpolations, one pair per row, as a PNG."""
+def save_interpolations(frames, path, title=None, endpoints=None):
+    """``(pairs, steps, H, W, C)`` interpolations, one pair per row, as a PNG.
+
+    ``endpoints=(x_a, x_b)``, each ``(pairs, H, W, C)``: the input images, drawn as the first
+    and last columns so that the decoded steps can be compared with what they interpolate.
+    """
+    frames = np.asarray(frames, dtype="float32")
+    if endpoints is not None:
+        x_a, x_b = (np.asarray(x, dtype="float32") for x in endpoints)
+        if x_a.shape != frames[:, 0].shape or x_b.shape != frames[:, 0].shape:
+            raise ValueError(
+                f"endpoints must each have shape {frames[:, 0].shape}, got {x_a.shape} and "
+                f"{x_b.shape}"
+            )
+        frames = np.concatenate([x_a[:, None], frames, x_b[:, None]], axis=1)
     return save_grid(frames, path, title=title)

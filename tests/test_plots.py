@@ -22,3 +22,15 @@ def test_save_interpolations_writes_a_png(tmp_path):
     assert colour.exists()
     with pytest.raises(ValueError, match="rows, cols"):
         plots.tile(np.zeros((2, 8, 8, 1)))
+
+
+def test_interpolations_framed_by_their_inputs(tmp_path):
+    frames = np.zeros((2, 4, 8, 8, 1))
+    x_a, x_b = np.full((2, 8, 8, 1), -1.0), np.ones((2, 8, 8, 1))
+    path = plots.save_interpolations(frames, tmp_path / "g.png", endpoints=(x_a, x_b))
+    image = matplotlib.image.imread(path)[..., 0]
+    band = image[-image.shape[0] // 4 :]  # bottom rows: the grid (the title band is above it)
+    assert band[:, : band.shape[1] // 12].mean() < 0.1  # first column: input A (black)
+    assert band[:, -band.shape[1] // 12 :].mean() > 0.9  # last column: input B (white)
+    with pytest.raises(ValueError, match="endpoints must each have shape"):
+        plots.save_interpolations(frames, tmp_path / "h.png", endpoints=(x_a[:1], x_b))
