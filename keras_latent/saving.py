@@ -13,10 +13,20 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 
 
-def save_model(model, folder):
-    """Write ``model``'s config and weights into ``folder`` (created if needed)."""
+def model_config(model):
+    """``model`` serialised by Keras, without ``compile_config`` and ``build_config`` (the
+    models build themselves and ``load_model`` compiles them), as keras-hub's presets."""
+    config = keras.saving.serialize_keras_object(model)
+    for key in ("compile_config", "build_config"):
+        config.pop(key, None)
+    return config
+
+
+def save_model(model, folder, config=None):
+    """Write ``model``'s config (or ``config``) and weights into ``folder`` (created if
+    needed)."""
     folder = Path(folder)
-    write_json(folder / CONFIG_FILE, keras.saving.serialize_keras_object(model))
+    write_json(folder / CONFIG_FILE, model_config(model) if config is None else config)
     with atomic_path(folder / WEIGHTS_FILE) as tmp:
         model.save_weights(tmp)
     return folder
@@ -24,6 +34,16 @@ def save_model(model, folder):
 
 def load_model(folder, weights=True, compile=True):
     """Rebuild the model saved in ``folder``; load its weights unless ``weights=False``."""
+    model = model_from_folder(folder)
+    if weights:
+        load_weights(model, folder)
+    if compile:
+        model.compile()
+    return model
+
+
+def model_from_folder(folder):
+    """The model described by ``folder/config.json``, with fresh weights."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"model folder {folder} does not exist")
@@ -35,20 +55,23 @@ def load_model(folder, weights=True, compile=True):
         raise ValueError(f"{config_path} does not describe a Keras model: {error}") from error
     if not isinstance(model, keras.Model):
         raise ValueError(f"{config_path} describes a {type(model).__name__}, not a Keras model")
-    if weights:
-        weights_path = folder / WEIGHTS_FILE
-        if not weights_path.exists():
-            raise FileNotFoundError(
-                f"{weights_path} does not exist: train the model first "
-                f"(keras-latent train ... --output {folder}) or load with weights=False"
-            )
-        try:
-            model.load_weights(weights_path)
-        except Exception as error:
-            raise ValueError(
-                f"{weights_path} could not be loaded into the model of {config_path} (corrupt "
-                f"file or weights of another architecture): {error}"
-            ) from error
-    if compile:
-        model.compile()
     return model
+
+
+def load_weights(model, folder, missing=None):
+    """Load ``folder/model.weights.h5`` into ``model``; ``missing``: the message if absent."""
+    weights_path = Path(folder) / WEIGHTS_FILE
+    if not weights_path.exists():
+        raise FileNotFoundError(
+            missing
+            or f"{weights_path} does not exist: train the model first "
+            f"(keras-latent train ... --output {folder}) or load with weights=False"
+        )
+    try:
+        model.load_weights(weights_path)
+    except Exception as error:
+        raise ValueError(
+            f"{weights_path} could not be loaded into the model of "
+            f"{Path(folder) / CONFIG_FILE} (corrupt file or weights of another architecture): "
+            f"{error}"
+        ) from error
