@@ -1,17 +1,12 @@
-"""Named model + architecture pairs the CLI trains (the zoo's presets will grow from these).
+"""The recipes ``keras-latent train`` trains: the zoo's lines presets.
 
-``lines``: the paper's lines configuration, 32x32x1 images, latent 2x2x16 (d_z 64), depth 16.
+The models and architectures live in one table, :mod:`keras_latent.presets`; this module only
+selects the presets the lines commands support.
 """
 
-from keras_latent.models import ACAI, Autoencoder
+from keras_latent import presets
 
-ARCHITECTURES = {
-    "lines": dict(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=2),
-}
-
-MODELS = {"acai": ACAI, "ae": Autoencoder}
-
-RECIPES = {f"{model}_{dataset}": (model, dataset) for model in MODELS for dataset in ARCHITECTURES}
+RECIPES = {name: pair for name, pair in presets.PRESETS.items() if pair[1] == "lines"}
 
 
 def build(name, seed=None):
@@ -19,7 +14,4 @@ def build(name, seed=None):
     optimizer."""
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; known: {', '.join(sorted(RECIPES))}")
-    model_name, dataset = RECIPES[name]
-    model = MODELS[model_name](**ARCHITECTURES[dataset], seed=seed, name=name)
-    model.compile()
-    return model
+    return presets.build(name, seed=seed)

@@ -1,0 +1,457 @@
+"""The zoo's preset table and the generator of the top-level ``zoo/`` folder.
+
+A preset ``{model}_{dataset}`` pairs a model of :data:`MODELS` with a dataset configuration of
+:data:`DATASETS` (the paper's architecture for that dataset and latent size). This module is
+the only place that states them; ``zoo/<preset>/`` holds the generated files:
+
+- ``config.json``: the model serialised by Keras (``keras.saving.serialize_keras_object``,
+  without ``compile_config``/``build_config``, as keras-hub's presets);
+- ``metadata.json``: dataset, image shape, architecture, training recipe, parameter count, the
+  paper's figures (only those quoted in DESIGN.md) and ``weights`` (null until trained;
+  :func:`keras_latent.zoo.save_preset` fills it);
+- ``README.md``: the model card, rendered from the metadata by :func:`model_card`.
+
+Regenerate after editing a table (adding a model or a dataset is one entry)::
+
+    python -m keras_latent.zoo_build            # rewrite zoo/
+    python -m keras_latent.zoo_build --check    # exit 1 if zoo/ differs from the tables
+
+Trained weights survive regeneration: a preset whose ``metadata.json`` has a ``weights`` entry
+keeps it (and its ``model.weights.h5``); if its architecture changed, the generator refuses.
+
+Choices the papers do not fix: ``num_classes=10`` where the dataset has 10 classes (so
+``fit(x, labels)`` trains the paper's linear probe alongside; lines and CelebA have none); the
+model's Keras name is the preset name; ``seed`` is left unset (random).
+"""
+
+import copy
+import difflib
+import json
+from pathlib import Path
+
+FORMAT = "keras-latent-preset/1"
+
+# Training recipe shared by every preset (Berthelot et al. 2019, official code).
+RECIPE = {
+    "optimizer": {"class_name": "Adam", "config": {"learning_rate": 1e-4, "epsilon": 1e-8}},
+    "batch_size": 64,
+    "images": 2**24,
+    "steps": 2**24 // 64,
+}
+
+MODELS = {
+    # name: the class in keras_latent.models, its title, a one-line summary, constructor kwargs.
+    "ae": {
+        "class": "Autoencoder",
+        "title": "Plain autoencoder",
+        "summary": "the paper's baseline: ACAI's encoder and decoder trained on the "
+        "reconstruction MSE alone",
+        "kwargs": {},
+    },
+    "acai": {
+        "class": "ACAI",
+        "title": "ACAI",
+        "summary": "adversarially constrained autoencoder interpolation (Berthelot et al., "
+        "ICLR 2019): a critic regresses the mixing coefficient of decoded latent "
+        "interpolations and the autoencoder learns to fool it",
+        "kwargs": {},
+    },
+}
+
+DATASETS = {
+    # name: `data` is the keras_latent.datasets name; architecture per DESIGN.md (all 32x32).
+    "lines": {
+        "data": "lines",
+        "title": "lines",
+        "summary": "the paper's synthetic lines, generated in process",
+        "image_shape": (32, 32, 1),
+        "depth": 16,
+        "latent": 16,
+        "latent_width": 2,
+        "num_classes": None,
+    },
+    "mnist": {
+        "data": "mnist",
+        "title": "MNIST",
+        "summary": "MNIST digits, 28x28 padded to 32x32 with -1",
+        "image_shape": (32, 32, 1),
+        "depth": 16,
+        "latent": 16,
+        "latent_width": 4,
+        "num_classes": 10,
+    },
+    "mnist_dz32": {
+        "data": "mnist",
+        "title": "MNIST",
+        "summary": "MNIST digits, 28x28 padded to 32x32 with -1",
+        "image_shape": (32, 32, 1),
+        "depth": 16,
+        "latent": 2,
+        "latent_width": 4,
+        "num_classes": 10,
+    },
+    "fashion_mnist": {
+        "data": "fashion_mnist",
+        "title": "Fashion-MNIST",
+        "summary": "Fashion-MNIST, 28x28 padded to 32x32 with -1 (as MNIST)",
+        "image_shape": (32, 32, 1),
+        "depth": 16,
+        "latent": 16,
+        "latent_width": 4,
+        "num_classes": 10,
+    },
+    "svhn": {
+        "data": "svhn",
+        "title": "SVHN",
+        "summary": "SVHN digits (train + extra), 32x32 colour",
+        "image_shape": (32, 32, 3),
+        "depth": 64,
+        "latent": 16,
+        "latent_width": 4,
+        "num_classes": 10,
+    },
+    "svhn_dz32": {
+        "data": "svhn",
+        "title": "SVHN",
+        "summary": "SVHN digits (train + extra), 32x32 colour",
+        "image_shape": (32, 32, 3),
+        "depth": 64,
+        "latent": 2,
+        "latent_width": 4,
+        "num_classes": 10,
+    },
+    "celeba32": {
+        "data": "celeba32",
+        "title": "CelebA 32x32",
+        "summary": "CelebA faces cropped [36:-36, 16:-16] and resized to 32x32 colour",
+        "image_shape": (32, 32, 3),
+        "depth": 64,
+        "latent": 16,
+        "latent_width": 4,
+        "num_classes": None,
+    },
+    "cifar10": {
+        "data": "cifar10",
+        "title": "CIFAR-10",
+        "summary": "CIFAR-10, 32x32 colour",
+        "image_shape": (32, 32, 3),
+        "depth": 64,
+        "latent": 16,
+        "latent_width": 4,
+        "num_classes": 10,
+    },
+    "cifar10_dz1024": {
+        "data": "cifar10",
+        "title": "CIFAR-10",
+        "summary": "CIFAR-10, 32x32 colour",
+        "image_shape": (32, 32, 3),
+        "depth": 64,
+        "latent": 64,
+        "latent_width": 4,
+        "num_classes": 10,
+    },
+}
+
+_TABLE_1 = "Berthelot et al. 2019, Table 1 (lines)"
+_PROBE = "Berthelot et al. 2019, single-layer classifier on the latent (MNIST)"
+PAPER = {
+    # preset: {"source": ..., metric: value}; only figures quoted in DESIGN.md.
+    "acai_lines": {"source": _TABLE_1, "mean_distance": 0.24e-3, "smoothness": 0.10},
+    "ae_lines": {"source": _TABLE_1, "mean_distance": 6.88e-3, "smoothness": 0.44},
+    "acai_mnist": {"source": _PROBE, "probe_accuracy": 0.99},
+    "acai_mnist_dz32": {"source": _PROBE, "probe_accuracy": 0.9825},
+}
+
+PRESETS = {f"{model}_{dataset}": (model, dataset) for model in MODELS for dataset in DATASETS}
+"""Every preset name -> ``(model, dataset)``."""
+
+ARCHITECTURE_KEYS = ("image_shape", "depth", "latent", "latent_width")
+ZOO_DIR = Path(__file__).resolve().parents[1] / "zoo"
+"""The top-level ``zoo/`` of a source checkout: where the generator writes by default."""
+
+
+def check_name(name):
+    """``name`` if it is a preset; else a ValueError listing the closest names."""
+    if not isinstance(name, str):
+        raise TypeError(f"a preset name must be a string, got {type(name).__name__}")
+    if name not in PRESETS:
+        raise ValueError(unknown_message(name, PRESETS))
+    return name
+
+
+def unknown_message(name, known):
+    """``unknown preset 'x'; did you mean ...?`` with the closest of ``known``."""
+    close = difflib.get_close_matches(name, list(known), n=5, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return (
+        f"unknown preset {name!r}{hint} ({len(known)} presets: "
+        "keras_latent.zoo.list_presets() lists them)"
+    )
+
+
+def architecture(dataset):
+    """The constructor arguments of ``dataset``'s architecture."""
+    entry = DATASETS[dataset]
+    return {key: entry[key] for key in ARCHITECTURE_KEYS}
+
+
+def build(name, seed=None):
+    """A fresh model for preset ``name``, compiled with the recipe's optimizer."""
+    import keras
+
+    model = _instantiate(check_name(name), seed=seed)
+    model.compile(optimizer=keras.optimizers.deserialize(copy.deepcopy(RECIPE["optimizer"])))
+    return model
+
+
+def _instantiate(name, seed=None):
+    from keras_latent import models
+
+    model_name, dataset = PRESETS[name]
+    entry = DATASETS[dataset]
+    model_class = getattr(models, MODELS[model_name]["class"])
+    return model_class(
+        **architecture(dataset),
+        num_classes=entry["num_classes"],
+        seed=seed,
+        name=name,
+        **MODELS[model_name]["kwargs"],
+    )
+
+
+def latent_size(arch):
+    return int(arch["latent"]) * int(arch["latent_width"]) ** 2
+
+
+def description(name):
+    """One line: ``"ACAI on MNIST (d_z 256): ..."``."""
+    model_name, dataset = PRESETS[name]
+    d_z = latent_size(DATASETS[dataset])
+    return f"{MODELS[model_name]['title']} on {DATASETS[dataset]['title']} (d_z {d_z})"
+
+
+def train_command(name):
+    """The CLI command that trains preset ``name``'s weights."""
+    return f"keras-latent train {name}"
+
+
+def metadata(name, parameter_count):
+    """The generated ``metadata.json`` of preset ``name`` (``weights`` null)."""
+    model_name, dataset = PRESETS[check_name(name)]
+    data = DATASETS[dataset]
+    arch = architecture(dataset)
+    return {
+        "format": FORMAT,
+        "name": name,
+        "description": description(name),
+        "model": {
+            "name": model_name,
+            "class": MODELS[model_name]["class"],
+            "summary": MODELS[model_name]["summary"],
+        },
+        "dataset": {
+            "name": dataset,
+            "data": data["data"],
+            "summary": data["summary"],
+            "image_shape": list(data["image_shape"]),
+            "num_classes": data["num_classes"],
+        },
+        "architecture": {
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in arch.items()},
+            "latent_shape": [arch["latent_width"], arch["latent_width"], arch["latent"]],
+            "latent_size": latent_size(arch),
+        },
+        "parameter_count": int(parameter_count),
+        "recipe": {**copy.deepcopy(RECIPE), "command": train_command(name)},
+        "paper": copy.deepcopy(PAPER.get(name)),
+        "weights": None,
+    }
+
+
+def model_config(model):
+    """``model`` serialised by Keras, without ``compile_config``/``build_config``."""
+    from keras_latent.saving import model_config as config
+
+    return config(model)
+
+
+def render(name, weights=None):
+    """The generated files of preset ``name``: ``{file name: text}``.
+
+    ``weights``: the ``weights`` entry to keep (from an existing, trained preset).
+    """
+    model = _instantiate(check_name(name))
+    meta = metadata(name, model.count_params())
+    meta["weights"] = weights
+    return {
+        "config.json": to_json(model_config(model)),
+        "metadata.json": to_json(meta),
+        "README.md": model_card(meta),
+    }
+
+
+def to_json(data):
+    """The JSON text every preset file uses: 2-space indent, sorted keys, final newline."""
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+# ------------------------------------------------------------------------------ model card
+def model_card(meta):
+    """The ``README.md`` model card of a preset, from its metadata."""
+    name = meta.get("name", "preset")
+    model = meta.get("model", {})
+    data = meta.get("dataset", {})
+    arch = meta.get("architecture", {})
+    recipe = meta.get("recipe") or {}
+    lines = [f"# {name}", ""]
+    if meta.get("description"):
+        lines += [f"{meta['description']}. {_sentence(model.get('summary', ''))}", ""]
+    rows = [("model", f"`{model.get('class', '?')}` (`keras_latent.models`)")]
+    if data:
+        source = f"`keras_latent.datasets.load({data.get('data', data.get('name'))!r})`"
+        rows.append(("dataset", f"{data.get('summary', data.get('name'))} ({source})"))
+    if "image_shape" in arch:
+        shape = " x ".join(str(v) for v in arch["image_shape"])
+        rows.append(("images", f"{shape}, NHWC float32 in [-1, 1]"))
+        latent = " x ".join(str(v) for v in arch.get("latent_shape", []))
+        rows.append(
+            (
+                "architecture",
+                f"depth {arch.get('depth')}, latent {latent} (d_z {arch.get('latent_size')})",
+            )
+        )
+    if "num_classes" in data:
+        probe = data["num_classes"]
+        rows.append(("linear probe", f"{probe} classes" if probe else "none"))
+    if "parameter_count" in meta:
+        rows.append(("parameters", f"{meta['parameter_count']:,}"))
+    if recipe:
+        rows.append(("training recipe", _recipe_text(recipe)))
+    lines += ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
+    lines += [
+        "## Usage",
+        "",
+        "```python",
+        "import keras_latent as kl",
+        "",
+        f'model = kl.zoo.load("{name}")  # weights=False: same architecture, fresh weights',
+        "frames = model.interpolate(x_a, x_b, steps=16)",
+        "```",
+        "",
+        "## Weights",
+        "",
+    ]
+    lines += _weights_text(meta.get("weights"), recipe.get("command"), meta.get("paper"))
+    lines += [
+        "",
+        "---",
+        "Generated from `metadata.json` by keras-latent (`python -m keras_latent.zoo_build`); "
+        "do not edit by hand.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _sentence(text):
+    text = text.strip()
+    return f"{text[0].upper()}{text[1:]}." if text else ""
+
+
+def _recipe_text(recipe):
+    optimizer = recipe.get("optimizer", {})
+    config = optimizer.get("config", {})
+    settings = ", ".join(
+        f"{k} {_value(v)}" for k, v in config.items() if v not in (None, False) and k != "name"
+    )
+    parts = [f"{optimizer.get('class_name', '?')} ({settings})"]
+    if "batch_size" in recipe:
+        parts.append(f"batch {recipe['batch_size']}")
+    if "images" in recipe:
+        parts.append(f"{recipe['images']:,} images ({recipe.get('steps', 0):,} steps)")
+    return ", ".join(parts)
+
+
+def _weights_text(weights, command, paper):
+    if not weights:
+        text = ["Not trained yet: this preset ships its architecture and recipe only."]
+        if command:
+            text.append(f"Train it with `{command}`, or load it with `weights=False`.")
+        text = [" ".join(text)]
+    else:
+        text = [
+            "| | |",
+            "|---|---|",
+            *(
+                f"| {key.replace('_', ' ')} | {_value(weights[key])} |"
+                for key in (
+                    "images_seen",
+                    "backend",
+                    "device",
+                    "wall_time_s",
+                    "date",
+                    "keras_version",
+                    "sha256",
+                )
+                if weights.get(key) is not None
+            ),
+        ]
+    metrics = (weights or {}).get("metrics") or {}
+    figures = {k: v for k, v in (paper or {}).items() if k != "source"}
+    if metrics or figures:
+        text += ["", "| metric | measured | paper |", "|---|---|---|"]
+        for key in list(metrics) + [k for k in figures if k not in metrics]:
+            measured = _value(metrics[key]) if key in metrics else "-"
+            text.append(f"| {key} | {measured} | {_value(figures.get(key, '-'))} |")
+        if paper and paper.get("source"):
+            text += ["", f"Paper figures: {paper['source']}."]
+    return text
+
+
+def _value(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"`{value}`" if isinstance(value, str) and len(value) == 64 else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4g}"
+
+
+# ------------------------------------------------------------------------------- generator
+def build_presets(root=ZOO_DIR, names=None, check=False):
+    """Write (or with ``check=True`` only compare) the generated presets under ``root``.
+
+    Returns the list of files that differ (``check``) or were rewritten. A preset whose
+    ``metadata.json`` records weights keeps them; its ``config.json`` may not change.
+    """
+    from keras_latent.files import atomic_path, read_json
+
+    root = Path(root)
+    names = sorted(PRESETS) if names is None else [check_name(n) for n in names]
+    changed = []
+    for name in names:
+        folder = root / name
+        weights = None
+        if (folder / "metadata.json").exists():
+            weights = read_json(folder / "metadata.json").get("weights")
+        files = render(name, weights=weights)
+        if weights and (folder / "config.json").read_text() != files["config.json"]:
+            raise ValueError(
+                f"{folder / 'config.json'} would change but {name} has trained weights: "
+                "retrain it, or remove its weights entry and model.weights.h5 first"
+            )
+        for file, text in files.items():
+            path = folder / file
+            if path.exists() and path.read_text() == text:
+                continue
+            changed.append(path)
+            if not check:
+                with atomic_path(path) as tmp:
+                    tmp.write_text(text)
+    return changed
+
+
+def stale_folders(root=ZOO_DIR):
+    """Folders under ``root`` that are no preset of the tables (left there by hand)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return [p for p in sorted(root.iterdir()) if p.is_dir() and p.name not in PRESETS]
