@@ -1,6 +1,9 @@
-"""Datasets: the generated lines benchmark and the papers' image datasets (``load``)."""
+"""Datasets: the generated lines benchmark, the papers' image datasets (``load``) and your own
+images (``from_directory``).
+"""
 
 from keras_latent.datasets import lines
+from keras_latent.datasets.folder import from_directory
 from keras_latent.datasets.images import NAMES, SPLITS, load
 
-__all__ = ["NAMES", "SPLITS", "lines", "load"]
+__all__ = ["NAMES", "SPLITS", "from_directory", "lines", "load"]

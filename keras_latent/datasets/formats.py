@@ -6,20 +6,27 @@ the folder holds none. Formats, in the order they are tried:
 
 - mnist, fashion_mnist: IDX files ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``
   (``t10k-...`` for the test split), gzip-compressed (``.gz``) or not.
+- svhn: ``train_32x32.mat`` + ``extra_32x32.mat`` (train), ``test_32x32.mat`` (test).
+- cifar10: the python batches ``data_batch_1`` .. ``data_batch_5`` (train), ``test_batch``
+  (test), in ``cifar-10-batches-py/`` or directly in the folder; or the archive
+  ``cifar-10-python.tar.gz`` itself (read in place).
+- celeba32: ``img_align_celeba/`` or ``img_align_celeba.zip``, see :mod:`.celeba`.
 - any dataset: an ``.npz``, see :func:`read_npz`.
 
 A folder holding part of a format (images without labels) is an error naming the missing file,
 not a reason to look elsewhere. Bad files raise ``ValueError`` naming the file.
 """
 
+import io
+import pickle
 import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from keras_latent.datasets import idx
-from keras_latent.datasets.preprocess import RAW_SHAPES, channels, preprocess
+from keras_latent.datasets import celeba, idx
+from keras_latent.datasets.preprocess import RAW_SHAPES, channels, preprocess, preprocess_into
 
 NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "svhn": 10, "cifar10": 10, "celeba32": None}
 
@@ -175,6 +182,179 @@ def _npz_images(name, x, path, key):
     raise ValueError(f"{path}: {key} has dtype {x.dtype}; expected uint8 or float32 images")
 
 
+# ----------------------------------------------------------------------------------- SVHN
+def _svhn_files(split):
+    return ("train_32x32.mat", "extra_32x32.mat") if split == "train" else ("test_32x32.mat",)
+
+
+def _describe_svhn(name, split):
+    return " + ".join(_svhn_files(split))
+
+
+def _find_svhn(name, split, folder):
+    paths = {file: folder / file for file in _svhn_files(split)}
+    found = {file: (path if path.is_file() else None) for file, path in paths.items()}
+    if not any(found.values()):
+        return None
+    _require_all(folder, found)
+    return lambda: read_svhn(list(paths.values()))
+
+
+def read_svhn(paths):
+    """``(x, y)`` from SVHN's ``*_32x32.mat`` files, concatenated in order (train + extra).
+
+    Each file holds ``X`` uint8 ``(32, 32, 3, n)`` and ``y`` ``(n, 1)`` with labels 1..10,
+    where 10 is the digit 0; labels become the digit shown, 0..9 (as TFDS; the official ACAI
+    code used ``y - 1``, a relabelling that changes no accuracy). The output is allocated
+    once from the files' headers and filled file by file.
+    """
+    from scipy import io as sio
+
+    counts = [_svhn_count(path, sio) for path in paths]
+    x = np.empty((sum(counts), 32, 32, 3), dtype=np.float32)
+    y = np.empty(sum(counts), dtype=np.int64)
+    start = 0
+    for path, count in zip(paths, counts):
+        try:
+            data = sio.loadmat(path, variable_names=["X", "y"])
+        except Exception as error:  # noqa: BLE001 - scipy raises many types for bad files
+            raise ValueError(f"{path} is not a readable MATLAB file: {error}") from None
+        images, labels = data.get("X"), data.get("y")
+        if images is None or labels is None:
+            raise ValueError(f"{path} lacks the variable X or y of SVHN's .mat files")
+        if images.dtype != np.uint8 or images.shape != (32, 32, 3, count):
+            raise ValueError(
+                f"{path}: X must be uint8 of shape (32, 32, 3, {count}), got {images.dtype} "
+                f"{images.shape}"
+            )
+        if labels.size and (labels.min() < 1 or labels.max() > 10):
+            raise ValueError(
+                f"{path}: SVHN labels must lie in 1..10, got [{labels.min()}, {labels.max()}]"
+            )
+        labels = check_labels("svhn", np.asarray(labels, np.int64) % 10, count, path, path)
+        preprocess_into("svhn", images.transpose(3, 0, 1, 2), x[start : start + count])
+        y[start : start + count] = labels
+        start += count
+        del data, images
+    return x, y
+
+
+def _svhn_count(path, sio):
+    try:
+        variables = {name: shape for name, shape, _ in sio.whosmat(path)}
+    except Exception as error:  # noqa: BLE001 - scipy raises many types for bad files
+        raise ValueError(f"{path} is not a readable MATLAB file: {error}") from None
+    shape = variables.get("X")
+    if shape is None or len(shape) != 4 or tuple(shape[:3]) != (32, 32, 3):
+        raise ValueError(f"{path}: expected a variable X of shape (32, 32, 3, n), got {shape}")
+    return shape[3]
+
+
+# ------------------------------------------------------------------------------- CIFAR-10
+CIFAR_FOLDER = "cifar-10-batches-py"
+CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
+
+
+def _cifar_files(split):
+    return [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+
+
+def _describe_cifar(name, split):
+    files = _cifar_files(split)
+    listed = files[0] if len(files) == 1 else f"{files[0]}..{files[-1][-1]}"
+    return f"{CIFAR_FOLDER}/{listed} (or the same files directly), or {CIFAR_ARCHIVE}"
+
+
+def _find_cifar(name, split, folder):
+    for where in (folder / CIFAR_FOLDER, folder):
+        found = {file: where / file for file in _cifar_files(split)}
+        found = {file: (path if path.is_file() else None) for file, path in found.items()}
+        if any(found.values()):
+            _require_all(where, found)
+            return lambda found=found: read_cifar(
+                [(path, path.read_bytes) for path in found.values()]
+            )
+    archive = folder / CIFAR_ARCHIVE
+    if archive.is_file():
+        return lambda: _read_cifar_archive(archive, split)
+    return None
+
+
+def _read_cifar_archive(archive, split):
+    import tarfile
+
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            missing = [f for f in _cifar_files(split) if f not in members]
+            if missing:
+                raise ValueError(f"{archive} lacks {', '.join(missing)}")
+            sources = [
+                (f"{archive}:{members[f].name}", tar.extractfile(members[f]).read)
+                for f in _cifar_files(split)
+            ]
+            return read_cifar(sources)
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise ValueError(f"{archive} is not a readable tar archive: {error}") from None
+
+
+def read_cifar(sources):
+    """``(x, y)`` from CIFAR-10 python batches: ``[(name, read_bytes)]`` in order.
+
+    Each batch is a pickle of ``{b"data": uint8 (n, 3072) rows of R, G, B planes of 32x32,
+    b"labels": [n ints in 0..9]}``. It is unpickled with a restricted unpickler that builds
+    only numpy arrays and builtin containers, so a tampered file cannot run code.
+    """
+    batches = [_cifar_batch(name, read()) for name, read in sources]
+    n = sum(len(labels) for _, labels in batches)
+    x = np.empty((n, 32, 32, 3), dtype=np.float32)
+    y = np.empty(n, dtype=np.int64)
+    start = 0
+    for data, labels in batches:
+        images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        preprocess_into("cifar10", images, x[start : start + len(data)])
+        y[start : start + len(data)] = labels
+        start += len(data)
+    return x, y
+
+
+def _cifar_batch(name, payload):
+    try:
+        batch = _SafeUnpickler(io.BytesIO(payload), encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as error:
+        raise ValueError(f"{name} is not a CIFAR-10 python batch: {error}") from None
+    if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+        raise ValueError(f"{name} is not a CIFAR-10 python batch (no b'data' and b'labels')")
+    data = np.asarray(batch[b"data"])
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise ValueError(
+            f"{name}: data must be uint8 of shape (n, 3072), got {data.dtype} {data.shape}"
+        )
+    labels = check_labels("cifar10", np.asarray(batch[b"labels"]), len(data), name, name)
+    return data, labels
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Unpickles numpy arrays and builtin containers only."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("copy_reg", "_reconstructor"),
+        ("copyreg", "_reconstructor"),
+        ("__builtin__", "object"),
+        ("builtins", "object"),
+        ("_codecs", "encode"),  # how Python 3 writes bytes in protocol 2
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module, name)
+
+
 # ---------------------------------------------------------------------------- helpers
 def check_labels(name, labels, n, labels_path, images_path):
     """Labels as int64 ``(n,)`` in [0, num_classes), or ValueError naming the files."""
@@ -219,5 +399,17 @@ def _require_all(folder, found, suffix=""):
         )
 
 
-_FINDERS = {"mnist": (_find_idx,), "fashion_mnist": (_find_idx,)}
-_DESCRIBERS = {"mnist": (_describe_idx,), "fashion_mnist": (_describe_idx,)}
+_FINDERS = {
+    "mnist": (_find_idx,),
+    "fashion_mnist": (_find_idx,),
+    "svhn": (_find_svhn,),
+    "cifar10": (_find_cifar,),
+    "celeba32": (celeba.find,),
+}
+_DESCRIBERS = {
+    "mnist": (_describe_idx,),
+    "fashion_mnist": (_describe_idx,),
+    "svhn": (_describe_svhn,),
+    "cifar10": (_describe_cifar,),
+    "celeba32": (celeba.describe,),
+}
