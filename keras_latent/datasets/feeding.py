@@ -21,10 +21,13 @@ class ArrayStream(keras.utils.PyDataset):
     ``order[i * batch_size : (i + 1) * batch_size]`` by fancy indexing, so one epoch never
     copies the whole dataset, only one batch at a time (a ``np.memmap`` is read batch by batch).
     ``e`` counts the calls of ``on_epoch_end``, which Keras makes at the end of every epoch
-    (and once when ``fit`` starts); batches are a pure function of ``(seed, e, i)``, so a run
-    is reproducible whatever the workers, prefetching or batch order Keras uses. Use it with
+    (and once when ``fit`` starts); batches are a pure function of ``(seed, e, i)``, so they are
+    the same whatever the workers, prefetching or batch order Keras uses. Use it with
     ``fit(..., steps_per_epoch=None)`` (the default): a ``steps_per_epoch`` other than
-    ``len(stream)`` cuts epochs where Keras' epoch ends.
+    ``len(stream)`` cuts epochs where Keras' epoch ends. ``fit``'s own ``shuffle=True`` (its
+    default) also shuffles the order of the batches within an epoch with Python's ``random``
+    (seeded by ``keras.utils.set_random_seed``); pass ``shuffle=False`` to ``fit`` for a batch
+    order that depends on the stream's seed alone.
 
     Args:
         x: array ``(n, ...)``; float64 batches are converted to float32.

@@ -66,8 +66,8 @@ _HOW_TO_GET = {
     "fashion_mnist": "the four IDX files from https://github.com/zalandoresearch/fashion-mnist",
     "svhn": "train_32x32.mat, extra_32x32.mat and test_32x32.mat from "
     "http://ufldl.stanford.edu/housenumbers/",
-    "cifar10": "cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, "
-    "extracted (it holds cifar-10-batches-py/)",
+    "cifar10": "cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html (as "
+    "it is, or extracted: cifar-10-batches-py/)",
     "celeba32": "img_align_celeba.zip (or the extracted img_align_celeba/ folder) from "
     "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html",
 }
