@@ -13,7 +13,9 @@ svhn           train, test           train = train + extra (604,388 images); lab
                                      digit shown (the files' 10 becomes 0)
 cifar10        train, test           none
 celeba32       train, validation,    crop [36:-36, 16:-16] (218x178 -> 146x146), then the
-               test, all             legacy TF bicubic resize to 32x32; y is None
+               test, all             legacy TF bicubic resize to 32x32, clipped to [-1, 1]
+                                     (our choice: bicubic overshoots and the models need
+                                     [-1, 1]; the official code did not clip); y is None
 lines          train, test           generated (:mod:`keras_latent.datasets.lines`);
                                      y = the 10 angle classes
 ============== ===================== =====================================================
