@@ -1,5 +1,10 @@
-"""Datasets: the generated lines benchmark (more arrive with the datasets issue)."""
+"""Datasets: the generated lines benchmark, the papers' image datasets (``load``) and your own
+images (``from_directory``), and ``ArrayStream`` to feed arrays to ``fit``.
+"""
 
 from keras_latent.datasets import lines
+from keras_latent.datasets.feeding import ArrayStream
+from keras_latent.datasets.folder import from_directory
+from keras_latent.datasets.images import NAMES, SPLITS, load
 
-__all__ = ["lines"]
+__all__ = ["NAMES", "SPLITS", "ArrayStream", "from_directory", "lines", "load"]
