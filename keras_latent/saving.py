@@ -22,13 +22,22 @@ def model_config(model):
     return config
 
 
-def save_model(model, folder, config=None):
+def save_model(model, folder, config=None, optimizer=True):
     """Write ``model``'s config (or ``config``) and weights into ``folder`` (created if
-    needed)."""
+    needed).
+
+    ``optimizer=False`` leaves the optimizer's state (Adam's two moments: twice the model's
+    size) out of the weights file, as a shipped preset does.
+    """
     folder = Path(folder)
     write_json(folder / CONFIG_FILE, model_config(model) if config is None else config)
     with atomic_path(folder / WEIGHTS_FILE) as tmp:
-        model.save_weights(tmp)
+        if optimizer or getattr(model, "optimizer", None) is None:
+            model.save_weights(tmp)
+        else:
+            from keras.src.saving import saving_lib  # no public API skips the optimizer
+
+            saving_lib.save_weights_only(model, tmp, objects_to_skip=[model.optimizer])
     return folder
 
 

@@ -112,7 +112,8 @@ def save_preset(model, path, metadata=None):
     ``date``. Only ``weights`` survives a regeneration of the shipped ``zoo/``
     (``python -m keras_latent.zoo_build``): record training information there. The model's
     ``seed`` moves from ``config.json`` (saved as None: fresh randomness for whoever loads the
-    preset) to ``weights["seed"]``.
+    preset) to ``weights["seed"]``. The optimizer's state is not saved: a loaded preset is
+    compiled afresh with its recipe.
     """
     import keras
 
@@ -135,7 +136,7 @@ def save_preset(model, path, metadata=None):
         config["config"]["seed"] = None
         training.setdefault("seed", seed)
     with atomic_folder(path) as tmp:
-        saving.save_model(model, tmp, config=config)
+        saving.save_model(model, tmp, config=config, optimizer=False)
         weights_path = tmp / WEIGHTS_FILE
         meta["weights"] = {
             "backend": keras.backend.backend(),

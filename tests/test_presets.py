@@ -91,8 +91,10 @@ def test_metadata_holds_the_recipe_and_only_the_papers_figures():
     assert meta["paper"]["probe_accuracy"] == 0.9825 and meta["weights"] is None
     assert zoo.describe("ae_lines")["paper"]["mean_distance"] == 6.88e-3
     assert zoo.describe("ae_cifar10")["paper"] is None
-    card = (zoo.presets_dir() / "acai_lines" / "README.md").read_text()
-    assert "keras-latent train acai_lines" in card and "| smoothness | - | 0.1 |" in card
+    card = (zoo.presets_dir() / "acai_mnist_dz32" / "README.md").read_text()
+    assert (
+        "keras-latent train acai_mnist_dz32" in card and "| probe_accuracy | - | 0.9825 |" in card
+    )
 
 
 def test_the_generator_keeps_trained_weights(tmp_path):

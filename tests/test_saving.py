@@ -65,3 +65,28 @@ def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
         raise RuntimeError("disk full")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    """Files written through a temporary name get the usual permissions, not mkstemp's 0600."""
+    target = tmp_path / "metrics.json"
+    with atomic_path(target) as tmp:
+        tmp.write_text("{}")
+    assert target.stat().st_mode & 0o044 == 0o044
+
+
+def test_save_model_can_leave_the_optimizer_out(tmp_path, random_images):
+    import h5py
+
+    model = Autoencoder(**TINY)
+    model.compile()
+    model.fit(random_images(4), batch_size=4, epochs=1, verbose=0)  # builds Adam's moments
+    saving.save_model(model, tmp_path / "with")
+    saving.save_model(model, tmp_path / "without", optimizer=False)
+    with h5py.File(tmp_path / "with" / "model.weights.h5") as full:
+        assert "optimizer" in full
+    with h5py.File(tmp_path / "without" / "model.weights.h5") as lean:
+        assert "optimizer" not in lean
+    loaded = saving.load_model(tmp_path / "without")
+    x = random_images(2)
+    np.testing.assert_allclose(loaded.reconstruct(x), model.reconstruct(x), atol=1e-6)
