@@ -1,0 +1,67 @@
+"""Publish a trained run folder as a shipped preset with weights.
+
+    python benchmarks/publish_run.py runs/measure8k/acai_lines acai_lines
+
+Loads the run (``config.json``, ``model.weights.h5``, ``metrics.json`` written by
+``keras-latent train``), checks that its architecture is the preset's, and writes
+``zoo/PRESET`` with :func:`keras_latent.zoo.save_preset`, recording in ``metadata.json``
+(``weights``) how the run was trained and the metrics measured on it.
+"""
+
+import argparse
+from pathlib import Path
+
+from keras_latent import presets, saving, zoo
+from keras_latent.files import read_json
+
+TRAINING_KEYS = (
+    "images_seen",
+    "steps",
+    "batch_size",
+    "seed",
+    "optimizer",
+    "backend",
+    "keras_version",
+    "device",
+    "fit_time_s",
+    "wall_time_s",
+    "finished",
+)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=Path, help="run folder written by keras-latent train")
+    parser.add_argument("preset", help="shipped preset name, e.g. acai_lines")
+    parser.add_argument("--zoo", type=Path, default=presets.ZOO_DIR, help="zoo folder")
+    args = parser.parse_args(argv)
+
+    presets.check_name(args.preset)
+    model = saving.load_model(args.run, compile=False)
+    if architecture(presets.build(args.preset)) != architecture(model):
+        raise SystemExit(f"{args.run} does not hold the architecture of preset {args.preset}")
+    record = read_json(args.run / "metrics.json")
+    training = record["training"]
+    weights = {key: training[key] for key in TRAINING_KEYS if key in training}
+    weights["date"] = training.get("finished")
+    weights["metrics"] = {
+        key: record["lines"][key]
+        for key in ("mean_distance", "smoothness")
+        if key in record.get("lines", {})
+    }
+    weights["command"] = (
+        f"keras-latent train {args.preset} --steps {training['steps']} --seed {training['seed']}"
+    )
+    path = zoo.save_preset(model, args.zoo / args.preset, metadata={"weights": weights})
+    print(f"wrote {path}")
+
+
+def architecture(model):
+    """The model's Keras config without what a run may change (its name and seed)."""
+    config = dict(saving.model_config(model)["config"])
+    config.pop("name"), config.pop("seed")
+    return config
+
+
+if __name__ == "__main__":
+    main()
