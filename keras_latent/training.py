@@ -99,6 +99,7 @@ class Checkpoint(keras.callbacks.Callback):
         self.fit_time_s = float(fit_time_s)
         self.wall_time_s = float(wall_time_s)
         self._created = time.perf_counter()
+        self._saved = None  # the state last written
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
@@ -109,6 +110,9 @@ class Checkpoint(keras.callbacks.Callback):
         self.history.setdefault("step", []).append(self.step)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
+        if self._saved is not None and self._saved["step"] == self.step:
+            # Saved at this epoch's last step, before its history entry: record it too.
+            write_json(self.folder / CHECKPOINT_FILE, {**self._saved, "history": self.history})
 
     def save(self):
         """Write the checkpoint of the current step (weights file, then the JSON naming it)."""
@@ -131,6 +135,7 @@ class Checkpoint(keras.callbacks.Callback):
             "finished": False,
         }
         write_json(self.folder / CHECKPOINT_FILE, state)
+        self._saved = state
         for path in self.folder.glob("checkpoint-*.weights.h5"):
             if path.name != name and _WEIGHTS_PATTERN.match(path.name):
                 path.unlink(missing_ok=True)
