@@ -256,6 +256,8 @@ def finish_run(model, output, name, dataset, state, args):
 def score_images(model, folder, name, data, data_dir):
     """Test reconstruction MSE and, with a probe, the in-fit probe's test accuracy; recorded
     in ``metrics.json`` under ``test``; ``reconstruction.png`` drawn. Returns the metrics."""
+    import keras
+
     from keras_latent import datasets
     from keras_latent.files import read_json, write_json
 
@@ -265,7 +267,7 @@ def score_images(model, folder, name, data, data_dir):
     if probe is not None and y is not None:
         z = model.encode(x).reshape(len(x), -1)
         logits = np.concatenate(
-            [np.asarray(probe(z[i : i + 1024])) for i in range(0, len(z), 1024)]
+            [keras.ops.convert_to_numpy(probe(z[i : i + 1024])) for i in range(0, len(z), 1024)]
         )
         metrics["probe_accuracy"] = float(np.mean(np.argmax(logits, axis=1) == y))
     path = Path(folder) / "metrics.json"
@@ -433,7 +435,7 @@ def run_sample(args):
     model, folder, name, _ = load_run(args.run)
     keras.utils.set_random_seed(args.seed)
     try:
-        images = np.asarray(model.sample(args.n), dtype="float32")
+        images = keras.ops.convert_to_numpy(model.sample(args.n)).astype("float32")
     except NotImplementedError as error:
         raise NotImplementedError(f"{name} cannot sample: {error}") from None
     cols = math.ceil(math.sqrt(args.n))
@@ -485,7 +487,13 @@ def describe_device():
     """Keras' devices, and the CPU model and core count, e.g. ``cpu:0 (AMD EPYC, 2 cores)``."""
     import keras
 
-    devices = ", ".join(keras.distribution.list_devices())
+    try:
+        devices = ", ".join(keras.distribution.list_devices())
+    except AttributeError:  # Keras' torch backend has no distribution support
+        import torch
+
+        cuda = torch.cuda.is_available()
+        devices = f"cuda:0 ({torch.cuda.get_device_name(0)})" if cuda else "cpu:0"
     return f"{devices} ({cpu_model()}, {os.cpu_count()} cores)"
 
 
