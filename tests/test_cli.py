@@ -89,12 +89,16 @@ def test_list_shows_presets_descriptions_and_weights(capsys):
     assert json.loads(capsys.readouterr().out)["acai_lines"]["description"]
 
 
-LINES_RUN = ["--checkpoint-every", "2", "--steps-per-epoch", "2", "--batch-size", "8",
-             "--eval-pairs", "4"]  # fmt: skip
+@pytest.fixture(scope="module")
+def tiny_mnist(tmp_path_factory):
+    """A tiny MNIST-format folder and the train options of fast runs on it."""
+    data = write_mnist(tmp_path_factory.mktemp("data"))
+    return ["--data-dir", str(data), "--checkpoint-every", "2", "--steps-per-epoch", "2",
+            "--batch-size", "8"]  # fmt: skip
 
 
 @pytest.mark.backend
-def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys):
+def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_mnist, tmp_path, monkeypatch, capsys):
     """Interrupted after step 3 (checkpoint at step 2): the rerun trains steps 3-5 only and
     ends with the weights of an uninterrupted run (the data are a function of the step)."""
     trained = []
@@ -109,16 +113,16 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, c
     run = tmp_path / "run"
     monkeypatch.setattr(training.Checkpoint, "on_train_batch_end", interrupt_after_3)
     with pytest.raises(KeyboardInterrupt):
-        cli.main(["train", "ae_lines", "--steps", "5", "--output", str(run), *LINES_RUN])
+        cli.main(["train", "ae_mnist", "--steps", "5", "--output", str(run), *tiny_mnist])
     state = training.read_checkpoint(run)
     assert state["step"] == 2 and not state["finished"] and state["data"]["index"] == 2
     assert [p.name for p in run.glob("*.weights.h5")] == ["checkpoint-000000002.weights.h5"]
 
     trained.clear()
     monkeypatch.setattr(training.Checkpoint, "on_train_batch_end", _counting(original, trained))
-    assert cli.main(["train", "ae_lines", "--output", str(run), *LINES_RUN]) == 0
+    assert cli.main(["train", "ae_mnist", "--output", str(run), *tiny_mnist]) == 0
     out = capsys.readouterr().out
-    assert "Resuming ae_lines from its checkpoint" in out and "at step 2 of 5" in out
+    assert "Resuming ae_mnist from its checkpoint" in out and "at step 2 of 5" in out
     assert trained == [3, 4, 5]  # only the remaining steps
     state = training.read_checkpoint(run)
     assert state["finished"] and state["step"] == state["optimizer_iterations"] == 5
@@ -127,7 +131,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, c
 
     straight = tmp_path / "straight"
     assert (
-        cli.main(["train", "ae_lines", "--steps", "5", "--output", str(straight), *LINES_RUN]) == 0
+        cli.main(["train", "ae_mnist", "--steps", "5", "--output", str(straight), *tiny_mnist]) == 0
     )
     assert capsys.readouterr()
     resumed, uninterrupted = kl.zoo.load(run), kl.zoo.load(straight)
@@ -135,7 +139,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, c
         np.testing.assert_allclose(a, b, atol=1e-5)
 
     # More steps extend a finished run, from its last checkpoint.
-    assert cli.main(["train", "ae_lines", "--steps", "6", "--output", str(run), *LINES_RUN]) == 0
+    assert cli.main(["train", "ae_mnist", "--steps", "6", "--output", str(run), *tiny_mnist]) == 0
     assert "at step 5 of 6: training the remaining 1 steps" in capsys.readouterr().out
     assert training.read_checkpoint(run)["optimizer_iterations"] == 6
 
@@ -148,16 +152,15 @@ def _counting(original, trained):
     return count
 
 
-def test_resume_refuses_other_settings(tmp_path, capsys):
-    run = tmp_path / "run"
-    assert cli.main(["train", "ae_lines", "--steps", "2", "--output", str(run), *LINES_RUN]) == 0
-    capsys.readouterr()
-    code = cli.main(["train", "ae_lines", "--steps", "3", "--seed", "1", "--output", str(run)])
+def test_resume_refuses_other_settings(mnist_run, capsys):
+    run, data = mnist_run  # a finished ae_mnist run of 3 steps, seed 0
+    code = cli.main(["train", "ae_mnist", "--steps", "4", "--seed", "1", "--output", str(run)])
     assert code == 2 and "trained with seed 0" in capsys.readouterr().err
-    assert cli.main(["train", "acai_lines", "--output", str(run)]) == 2
-    assert "holds a checkpoint of 'ae_lines', not 'acai_lines'" in capsys.readouterr().err
-    assert cli.main(["train", "ae_lines", "--steps", "1", "--output", str(run)]) == 2
-    assert "already trained for 2 steps" in capsys.readouterr().err
+    assert cli.main(["train", "acai_mnist", "--output", str(run)]) == 2
+    assert "holds a checkpoint of 'ae_mnist', not 'acai_mnist'" in capsys.readouterr().err
+    assert cli.main(["train", "ae_mnist", "--steps", "1", "--output", str(run)]) == 2
+    assert "already trained for 3 steps" in capsys.readouterr().err
+    assert training.read_checkpoint(run)["step"] == 3
 
 
 # ------------------------------------------------------------------------------ image presets
