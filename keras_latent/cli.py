@@ -101,6 +101,15 @@ def main(argv=None):
     except (ValueError, TypeError, FileNotFoundError, NotImplementedError) as error:
         print(f"keras-latent {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.command != "train":
+            raise
+        print(
+            "keras-latent train: interrupted; run the same command again to resume from the "
+            "last checkpoint",
+            file=sys.stderr,
+        )
+        return 130
     return 0
 
 
