@@ -242,17 +242,20 @@ def finish_run(model, output, name, dataset, state, args):
     with atomic_folder(output) as tmp:
         write_json(tmp / "metrics.json", record)
         if dataset["data"] == "lines":
-            scored = score_and_draw(model, tmp, name, pairs=args.eval_pairs)
+            scored = score_and_draw(model, tmp, name, pairs=args.eval_pairs, shown=output)
             metrics = {k: scored["lines"][k] for k in ("mean_distance", "smoothness")}
         else:
-            metrics = score_images(model, tmp, name, dataset["data"], args.data_dir)
+            metrics = score_images(model, tmp, name, dataset["data"], args.data_dir, output)
         weights = {
             key: record["training"][key]
             for key in ("steps", "batch_size", "images_seen", "seed", "device", "fit_time_s",
                         "wall_time_s", "images_per_second")
         }  # fmt: skip
         weights["metrics"] = metrics
-        weights["command"] = f"keras-latent train {name} --steps {steps}"
+        weights["command"] = (
+            f"keras-latent train {name} --steps {steps} --batch-size {batch_size} "
+            f"--seed {state['seed']}"
+        )
         staged = zoo.save_preset(model, tmp / ".preset", metadata={"weights": weights})
         for path in staged.iterdir():
             os.replace(path, tmp / path.name)
@@ -262,7 +265,7 @@ def finish_run(model, output, name, dataset, state, args):
     print(f"wrote {output} (kl.zoo.load({str(output)!r}) loads it)")
 
 
-def score_images(model, folder, name, data, data_dir):
+def score_images(model, folder, name, data, data_dir, shown=None):
     """Test reconstruction MSE and, with a probe, the in-fit probe's test accuracy; recorded
     in ``metrics.json`` under ``test``; ``reconstruction.png`` drawn. Returns the metrics."""
     import keras
@@ -284,7 +287,7 @@ def score_images(model, folder, name, data, data_dir):
     record["test"] = {**record.get("test", {}), **metrics}
     write_json(path, record)
     draw_reconstructions(model, x, Path(folder) / "reconstruction.png", name)
-    print(json.dumps({"run": str(folder), **record["test"]}, indent=2))
+    print(json.dumps({"run": str(shown or folder), **record["test"]}, indent=2))
     return metrics
 
 
@@ -456,7 +459,7 @@ def run_sample(args):
     print(f"wrote {path}")
 
 
-def score_and_draw(model, folder, name, pairs=256, method="linear"):
+def score_and_draw(model, folder, name, pairs=256, method="linear", shown=None):
     """Score ``model`` on the lines metrics, record them in ``metrics.json``, draw a grid."""
     from keras_latent import plots
     from keras_latent.datasets.lines import test_set as lines_test_set
@@ -482,7 +485,7 @@ def score_and_draw(model, folder, name, pairs=256, method="linear"):
         title=interpolation_title(name, method),
         endpoints=(x_a, x_b),
     )
-    print(json.dumps({"run": str(folder), **record["lines"]}, indent=2))
+    print(json.dumps({"run": str(shown or folder), **record["lines"]}, indent=2))
     if paper:
         print(f"paper ({name.split('_')[0]}): {json.dumps(paper)}")
     return record
