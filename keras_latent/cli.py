@@ -415,7 +415,7 @@ def run_interpolate(args):
 def read_images(paths, image_shape):
     """Image files as ``(n, H, W, C)`` float32 in [-1, 1], decoded, converted, centre-cropped
     and resized as ``keras_latent.datasets.from_directory`` does."""
-    from keras_latent.datasets.decode import BadImage, decode_all, open_image
+    from keras_latent.datasets.decode import decode_all, open_image
     from keras_latent.datasets.folder import _prepared
     from keras_latent.datasets.preprocess import scale_into
 
@@ -428,10 +428,7 @@ def read_images(paths, image_shape):
     x = np.empty((len(paths), size, size, channels), dtype=np.float32)
 
     def work(index, path):
-        image = open_image(path)
-        if image is None:
-            raise BadImage("cannot be decoded")
-        scale_into(x[index], _prepared(image, channels, size, True))
+        scale_into(x[index], _prepared(open_image(path), channels, size, True))
 
     decode_all(list(paths), work, [str(p) for p in paths])
     return x
