@@ -1,11 +1,18 @@
-"""The ``keras-latent`` command: train, evaluate and interpolate models on the lines benchmark.
+"""The ``keras-latent`` command: list, train, evaluate, interpolate and sample zoo presets.
 
+    keras-latent list
     keras-latent train acai_lines --steps 2000 --output runs/acai_lines
-    keras-latent evaluate runs/acai_lines
+    keras-latent train acai_mnist --data-dir ../shared/data/mnist --steps 5000
+    keras-latent evaluate runs/acai_mnist --data-dir ../shared/data/mnist
+    keras-latent interpolate runs/acai_mnist --from a.png --to b.png
     keras-latent interpolate runs/acai_lines --pairs 8
+    keras-latent sample runs/vae_mnist --n 64
 
-A run folder holds ``config.json`` and ``model.weights.h5`` (the model), ``metrics.json``
-(training record and lines metrics) and ``interpolation.png``.
+``train`` writes a preset folder (``config.json``, ``model.weights.h5``, ``metadata.json``,
+``README.md``: ``keras_latent.zoo.load(folder)`` works) plus ``metrics.json``, a figure
+(``interpolation.png`` for lines, ``reconstruction.png`` for images) and its checkpoint
+(``checkpoint.json``, ``checkpoint-<step>.weights.h5``): run it again on the same folder to
+resume an interrupted run (see :mod:`keras_latent.training`).
 """
 
 import argparse
@@ -13,132 +20,443 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 PAPER_LINES = {  # Berthelot et al. 2019, Table 1 (lines): mean distance, smoothness
     "acai": {"mean_distance": 0.24e-3, "smoothness": 0.10},
     "ae": {"mean_distance": 6.88e-3, "smoothness": 0.44},
 }
 
+LINES_EPOCH = 1000
+"""Batches per epoch of the lines stream (its seed, epoch and index fix each batch)."""
+
+DEFAULTS = {"batch_size": 64, "seed": 0}
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="keras-latent", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a model on lines, then score it")
-    train.add_argument("recipe", help="acai_lines or ae_lines")
-    train.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
-    train.add_argument("--batch-size", type=int, default=64, help="batch size (paper: 64)")
-    train.add_argument("--seed", type=int, default=0, help="seed of weights, data and alpha")
-    train.add_argument("--output", type=Path, help="run folder (default runs/RECIPE)")
+    listing = commands.add_parser("list", help="the zoo's presets and whether weights exist")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+
+    train = commands.add_parser("train", help="train a preset (resumable), then score it")
+    train.add_argument("preset", help="a preset name, e.g. acai_lines or acai_mnist")
+    train.add_argument("--data-dir", type=Path, help="folder of the dataset's files")
+    train.add_argument(
+        "--steps", type=int, help="total training steps (default: the checkpoint's, else the "
+        "recipe's 262,144)"
+    )  # fmt: skip
+    train.add_argument("--batch-size", type=int, help="batch size (paper: 64)")
+    train.add_argument("--seed", type=int, help="seed of weights, data and alpha (default 0)")
+    train.add_argument("--output", type=Path, help="run folder (default runs/PRESET)")
+    train.add_argument(
+        "--checkpoint-every", type=int, default=1000, help="steps between checkpoints (1000)"
+    )
     train.add_argument("--steps-per-epoch", type=int, default=250, help="steps per progress bar")
-    train.add_argument("--eval-pairs", type=int, default=256, help="test pairs to score")
+    train.add_argument("--eval-pairs", type=int, default=256, help="test pairs to score (lines)")
 
-    evaluate = commands.add_parser("evaluate", help="score a run folder on the lines metrics")
-    evaluate.add_argument("run", type=Path, help="run folder written by train")
-    evaluate.add_argument("--pairs", type=int, default=256, help="test pairs (paper: 256)")
+    evaluate = commands.add_parser("evaluate", help="score a preset or run folder")
+    evaluate.add_argument("run", help="preset name or folder")
+    evaluate.add_argument("--data-dir", type=Path, help="folder of the dataset's files")
+    evaluate.add_argument("--output", type=Path, help="folder for metrics.json and figures")
+    evaluate.add_argument("--pairs", type=int, default=256, help="test pairs (lines; paper 256)")
     evaluate.add_argument("--method", choices=("linear", "slerp"), default="linear")
+    evaluate.add_argument(
+        "--probe-epochs", type=int, default=10, help="epochs of the frozen-latent probe"
+    )
+    evaluate.add_argument(
+        "--kmeans-restarts", type=int, default=1000, help="K-means restarts (paper: 1000)"
+    )
 
-    interpolate = commands.add_parser("interpolate", help="draw test-line interpolations")
-    interpolate.add_argument("run", type=Path, help="run folder written by train")
-    interpolate.add_argument("--pairs", type=int, default=8, help="rows of the grid")
+    interpolate = commands.add_parser("interpolate", help="draw latent interpolations")
+    interpolate.add_argument("run", help="preset name or folder")
+    interpolate.add_argument("--from", dest="source", type=Path, help="first image file")
+    interpolate.add_argument("--to", dest="target", type=Path, help="last image file")
+    interpolate.add_argument("--pairs", type=int, default=8, help="rows (lines test pairs)")
     interpolate.add_argument("--steps", type=int, default=16, help="frames per row")
     interpolate.add_argument("--method", choices=("linear", "slerp"), default="linear")
-    interpolate.add_argument("--output", type=Path, help="PNG path (default RUN/interpolation.png)")
+    interpolate.add_argument("--output", type=Path, help="PNG path")
+
+    sample = commands.add_parser("sample", help="draw samples of a model with sample()")
+    sample.add_argument("run", help="preset name or folder")
+    sample.add_argument("--n", type=int, default=64, help="number of samples (64)")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the draws")
+    sample.add_argument("--output", type=Path, help="PNG path")
 
     args = parser.parse_args(argv)
+    commands = {
+        "list": run_list,
+        "train": run_train,
+        "evaluate": run_evaluate,
+        "interpolate": run_interpolate,
+        "sample": run_sample,
+    }
     try:
-        {"train": run_train, "evaluate": run_evaluate, "interpolate": run_interpolate}[
-            args.command
-        ](args)
-    except (ValueError, FileNotFoundError) as error:
+        commands[args.command](args)
+    except (ValueError, TypeError, FileNotFoundError, NotImplementedError) as error:
         print(f"keras-latent {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.command != "train":
+            raise
+        print(
+            "keras-latent train: interrupted; run the same command again to resume from the "
+            "last checkpoint",
+            file=sys.stderr,
+        )
+        return 130
     return 0
+
+
+def run_list(args):
+    from keras_latent import zoo
+
+    listing = zoo.list_presets(details=True)
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return
+    width = max((len(name) for name in listing), default=0)
+    for name, entry in listing.items():
+        weights = "weights" if entry["weights"] else "no weights"
+        print(f"{name:<{width}}  {weights:<10}  {entry['description']}")
 
 
 def run_train(args):
     import keras
 
-    from keras_latent import recipes, saving
-    from keras_latent.callbacks import FitTimer
-    from keras_latent.datasets.lines import LinesStream
-    from keras_latent.files import write_json
+    from keras_latent import presets, training
 
-    if args.steps < 1 or args.batch_size < 1 or args.steps_per_epoch < 1:
-        raise ValueError("--steps, --batch-size and --steps-per-epoch must be >= 1")
-    output = args.output or Path("runs") / args.recipe
-    keras.utils.set_random_seed(args.seed)
-    model = recipes.build(args.recipe, seed=args.seed)
-    epochs = math.ceil(args.steps / args.steps_per_epoch)
-    steps_per_epoch = math.ceil(args.steps / epochs)
-    stream = LinesStream(
-        batch_size=args.batch_size, steps_per_epoch=steps_per_epoch, seed=args.seed
+    name = presets.check_name(args.preset)
+    for option in ("steps", "batch_size", "seed", "checkpoint_every", "steps_per_epoch"):
+        value = getattr(args, option)
+        if value is not None and value < (0 if option == "seed" else 1):
+            flag = "--" + option.replace("_", "-")
+            raise ValueError(f"{flag} must be >= {0 if option == 'seed' else 1}, got {value}")
+    output = args.output or Path("runs") / name
+    state = training.read_checkpoint(output)
+    if state is not None and state.get("preset") != name:
+        raise ValueError(
+            f"{output} holds a checkpoint of {state.get('preset')!r}, not {name!r}: choose "
+            "another --output"
+        )
+    settings = {}
+    for key, default in DEFAULTS.items():
+        given, saved = getattr(args, key), (state or {}).get(key)
+        if state is not None and given is not None and given != saved:
+            raise ValueError(
+                f"{output} holds a checkpoint trained with {key.replace('_', ' ')} {saved}; "
+                f"resume it with the same value (or leave --{key.replace('_', '-')} out), or "
+                "choose another --output"
+            )
+        settings[key] = saved if saved is not None else (default if given is None else given)
+    steps = args.steps or (state or {}).get("steps") or presets.RECIPE["steps"]
+    if state is not None and state["step"] > steps:
+        raise ValueError(
+            f"{output} is already trained for {state['step']} steps, more than --steps {steps}"
+        )
+    if state is not None and state.get("finished") and state["step"] == steps:
+        print(
+            f"{output} is a finished run of {name} ({steps} steps): nothing to train (pass a "
+            "larger --steps to train it further)"
+        )
+        return
+    dataset = presets.DATASETS[presets.PRESETS[name][1]]
+    keras.utils.set_random_seed(settings["seed"])
+    model = presets.build(name, seed=settings["seed"])
+    stream = make_stream(dataset, model, settings, args.data_dir)
+    if state is None:
+        print(
+            f"Training {name} ({type(model).__name__}, {model.count_params():,} parameters) "
+            f"for {steps} steps of {settings['batch_size']} images on "
+            f"{keras.backend.backend()}, checkpoints in {output}"
+        )
+    else:
+        print(
+            f"Resuming {name} from its checkpoint in {output} at step {state['step']} of "
+            f"{steps}: training the remaining {steps - state['step']} steps"
+        )
+    record = {"preset": name, "steps": steps, **settings, "dataset": dataset["data"]}
+    final = training.train(
+        model,
+        stream,
+        output,
+        steps,
+        steps_per_epoch=args.steps_per_epoch,
+        checkpoint_every=args.checkpoint_every,
+        state=state,
+        record=record,
     )
-    clock = FitTimer()
-    print(
-        f"Training {args.recipe} ({type(model).__name__}, {model.count_params():,} parameters) "
-        f"for {epochs * steps_per_epoch} steps of {args.batch_size} lines on "
-        f"{keras.backend.backend()}"
-    )
-    wall_start = time.perf_counter()
-    history = model.fit(stream, epochs=epochs, callbacks=[clock], verbose="auto")
-    wall_time = time.perf_counter() - wall_start
-    saving.save_model(model, output)
+    finish_run(model, output, name, dataset, final, args)
 
-    steps = epochs * steps_per_epoch
+
+def make_stream(dataset, model, settings, data_dir):
+    """The training stream of a preset's dataset: ``LinesStream`` for lines, else the
+    ``train`` split of ``keras_latent.datasets.load`` in an ``ArrayStream`` (with labels when
+    the model has a linear probe)."""
+    from keras_latent import datasets
+
+    if dataset["data"] == "lines":
+        return datasets.lines.LinesStream(
+            batch_size=settings["batch_size"], steps_per_epoch=LINES_EPOCH, seed=settings["seed"]
+        )
+    x, y = datasets.load(dataset["data"], "train", data_dir=data_dir)
+    labels = y if getattr(model, "num_classes", None) and y is not None else None
+    return datasets.ArrayStream(x, labels, batch_size=settings["batch_size"], seed=settings["seed"])
+
+
+def finish_run(model, output, name, dataset, state, args):
+    """Score the trained model and turn ``output`` into a preset folder, atomically: the
+    preset files (``zoo.save_preset``), ``metrics.json``, the figure, and the checkpoint
+    (marked finished)."""
+    import keras
+
+    from keras_latent import training, zoo
+    from keras_latent.files import atomic_folder, write_json
+
+    steps, batch_size = state["step"], state["batch_size"]
     record = {
-        "recipe": args.recipe,
+        "recipe": name,
         "model": type(model).__name__,
-        "dataset": "lines",
+        "dataset": dataset["data"],
         "training": {
             "steps": steps,
-            "batch_size": args.batch_size,
-            "images_seen": steps * args.batch_size,
-            "seed": args.seed,
+            "batch_size": batch_size,
+            "images_seen": steps * batch_size,
+            "seed": state["seed"],
             "optimizer": "Adam(learning_rate=1e-4, epsilon=1e-8)",
             "backend": keras.backend.backend(),
             "keras_version": keras.__version__,
             "device": describe_device(),
-            "fit_time_s": round(clock.seconds, 2),
-            "wall_time_s": round(wall_time, 2),
-            "images_per_second": round(steps * args.batch_size / clock.seconds, 1),
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "fit_time_s": round(state["fit_time_s"], 2),
+            "wall_time_s": round(state["wall_time_s"], 2),
+            "images_per_second": round(steps * batch_size / max(state["fit_time_s"], 1e-9), 1),
+            "history": state["history"],
         },
     }
-    write_json(output / "metrics.json", record)
-    score_and_draw(model, output, args.recipe, pairs=args.eval_pairs)
+    output = Path(output)
+    with atomic_folder(output) as tmp:
+        write_json(tmp / "metrics.json", record)
+        if dataset["data"] == "lines":
+            scored = score_and_draw(model, tmp, name, pairs=args.eval_pairs, shown=output)
+            metrics = {k: scored["lines"][k] for k in ("mean_distance", "smoothness")}
+        else:
+            metrics = score_images(model, tmp, name, dataset["data"], args.data_dir, output)
+        weights = {
+            key: record["training"][key]
+            for key in ("steps", "batch_size", "images_seen", "seed", "device", "fit_time_s",
+                        "wall_time_s", "images_per_second")
+        }  # fmt: skip
+        weights["metrics"] = metrics
+        weights["command"] = (
+            f"keras-latent train {name} --steps {steps} --batch-size {batch_size} "
+            f"--seed {state['seed']}"
+        )
+        staged = zoo.save_preset(model, tmp / ".preset", metadata={"weights": weights})
+        for path in staged.iterdir():
+            os.replace(path, tmp / path.name)
+        staged.rmdir()
+        shutil.copy2(output / state["weights"], tmp / state["weights"])
+        training.mark_finished(tmp, state)
+    print(f"wrote {output} (kl.zoo.load({str(output)!r}) loads it)")
+
+
+def score_images(model, folder, name, data, data_dir, shown=None):
+    """Test reconstruction MSE and, with a probe, the in-fit probe's test accuracy; recorded
+    in ``metrics.json`` under ``test``; ``reconstruction.png`` drawn. Returns the metrics."""
+    import keras
+
+    from keras_latent import datasets
+    from keras_latent.files import read_json, write_json
+
+    x, y = datasets.load(data, "test", data_dir=data_dir)
+    metrics = {"test_images": int(len(x)), **reconstruction_error(model, x)}
+    probe = getattr(model, "probe", None)
+    if probe is not None and y is not None:
+        z = model.encode(x).reshape(len(x), -1)
+        logits = np.concatenate(
+            [keras.ops.convert_to_numpy(probe(z[i : i + 1024])) for i in range(0, len(z), 1024)]
+        )
+        metrics["probe_accuracy"] = float(np.mean(np.argmax(logits, axis=1) == y))
+    path = Path(folder) / "metrics.json"
+    record = read_json(path) if path.exists() else {"recipe": name}
+    record["test"] = {**record.get("test", {}), **metrics}
+    write_json(path, record)
+    draw_reconstructions(model, x, Path(folder) / "reconstruction.png", name)
+    print(json.dumps({"run": str(shown or folder), **record["test"]}, indent=2))
+    return metrics
+
+
+def reconstruction_error(model, x, batch_size=256):
+    """``{"reconstruction_mse": mean((x - reconstruct(x))^2)}`` over ``x``."""
+    total = 0.0
+    for i in range(0, len(x), batch_size):
+        batch = x[i : i + batch_size]
+        total += float(np.sum(np.square(model.reconstruct(batch) - batch), dtype=np.float64))
+    return {"reconstruction_mse": total / x.size}
+
+
+def draw_reconstructions(model, x, path, name, n=8):
+    from keras_latent import plots
+
+    x = x[:n]
+    plots.save_grid(
+        np.stack([x, model.reconstruct(x)]),
+        path,
+        title=f"{name}: test images (top) and their reconstructions (bottom)",
+    )
+
+
+def load_run(run):
+    """``(model, folder, name, data)`` of a preset name or folder: the model with its weights,
+    the local folder to write into (None for a shipped or downloaded preset), the model's
+    name and its dataset's ``keras_latent.datasets`` name (None if unknown)."""
+    from keras_latent import presets, zoo
+    from keras_latent.files import read_json
+
+    folder = zoo.resolve(run)
+    model = zoo.load(run, compile=False)
+    meta = zoo.read_metadata(folder)
+    data = (meta.get("dataset") or {}).get("data")
+    if data is None and (folder / "metrics.json").is_file():
+        data = read_json(folder / "metrics.json").get("dataset")
+    if data is None and model.name in presets.PRESETS:
+        data = presets.DATASETS[presets.PRESETS[model.name][1]]["data"]
+    shipped = folder.resolve().parent == zoo.presets_dir().resolve()
+    local = Path(run).is_dir() and not shipped and not str(run).startswith(("http", "file:"))
+    return model, (folder if local else None), model.name, data
+
+
+def output_folder(args, folder, name):
+    """``--output``, else the run folder itself, else ``runs/NAME`` (for a shipped preset)."""
+    out = getattr(args, "output", None)
+    return Path(out) if out is not None else (folder or Path("runs") / name)
 
 
 def run_evaluate(args):
-    from keras_latent import saving
+    model, folder, name, data = load_run(args.run)
+    out = output_folder(args, folder, name)
+    if data == "lines":
+        score_and_draw(model, out, name, pairs=args.pairs, method=args.method)
+        return
+    if data is None:
+        raise ValueError(
+            f"{args.run}: cannot tell the model's dataset (no metadata.json with a dataset); "
+            "evaluate takes presets and folders written by keras-latent train"
+        )
+    metrics = score_images(model, out, name, data, args.data_dir)
+    metrics.update(representation_metrics(model, data, args))
+    from keras_latent.files import read_json, write_json
 
-    model = saving.load_model(args.run, compile=False)
-    score_and_draw(model, args.run, model.name, pairs=args.pairs, method=args.method)
+    record = read_json(out / "metrics.json")
+    record["test"] = {**record.get("test", {}), **metrics}
+    write_json(out / "metrics.json", record)
+    print(json.dumps({"run": str(out), **record["test"]}, indent=2))
+
+
+def representation_metrics(model, data, args):
+    """Frozen-latent probe and clustering accuracy (``keras_latent.metrics.representation``),
+    if that module is installed and the dataset has labels; else ``{}`` with a note."""
+    import importlib.util
+
+    from keras_latent import datasets
+
+    if importlib.util.find_spec("keras_latent.metrics.representation") is None:
+        print(
+            "note: keras_latent.metrics.representation is not installed in this version: "
+            "frozen-latent probe and clustering accuracy not measured"
+        )
+        return {}
+    from keras_latent.metrics import representation
+
+    train = datasets.load(data, "train", data_dir=args.data_dir)
+    test = datasets.load(data, "test", data_dir=args.data_dir)
+    if train[1] is None or test[1] is None:
+        return {}
+    return {
+        "linear_probe_accuracy": float(
+            representation.linear_probe_accuracy(model, train, test, epochs=args.probe_epochs)
+        ),
+        "clustering_accuracy": float(
+            representation.clustering_accuracy(model, train, test, n_init=args.kmeans_restarts)
+        ),
+    }
 
 
 def run_interpolate(args):
-    from keras_latent import plots, saving
-    from keras_latent.datasets.lines import test_set as lines_test_set
+    from keras_latent import plots
 
-    model = saving.load_model(args.run, compile=False)
-    images, _ = lines_test_set()
-    if not 1 <= args.pairs <= len(images) // 2:
-        raise ValueError(f"--pairs must lie in [1, {len(images) // 2}]")
-    x_a, x_b = images[: args.pairs], images[-args.pairs :]
+    model, folder, name, data = load_run(args.run)
+    if (args.source is None) != (args.target is None):
+        raise ValueError("give both --from IMAGE and --to IMAGE (or neither, for lines models)")
+    if args.source is not None:
+        x_a, x_b = read_images([args.source, args.target], model.image_shape)[:, None]
+    elif data == "lines":
+        from keras_latent.datasets.lines import test_set as lines_test_set
+
+        images, _ = lines_test_set()
+        if not 1 <= args.pairs <= len(images) // 2:
+            raise ValueError(f"--pairs must lie in [1, {len(images) // 2}]")
+        x_a, x_b = images[: args.pairs], images[-args.pairs :]
+    else:
+        raise ValueError(f"{name} is not a lines model: give --from IMAGE and --to IMAGE")
     frames = model.interpolate(x_a, x_b, steps=args.steps, method=args.method)
-    path = args.output or args.run / "interpolation.png"
+    path = args.output or output_folder(args, folder, name) / "interpolation.png"
     plots.save_interpolations(
-        frames, path, title=interpolation_title(model.name, args.method), endpoints=(x_a, x_b)
+        frames, path, title=interpolation_title(name, args.method), endpoints=(x_a, x_b)
     )
     print(f"wrote {path}")
 
 
-def score_and_draw(model, folder, name, pairs=256, method="linear"):
+def read_images(paths, image_shape):
+    """Image files as ``(n, H, W, C)`` float32 in [-1, 1], decoded, converted, centre-cropped
+    and resized as ``keras_latent.datasets.from_directory`` does."""
+    from keras_latent.datasets.decode import decode_all, open_image
+    from keras_latent.datasets.folder import _prepared
+    from keras_latent.datasets.preprocess import scale_into
+
+    size, width, channels = image_shape
+    if size != width:
+        raise ValueError(f"the model's images are not square ({image_shape})")
+    for path in paths:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"image file {path} does not exist")
+    x = np.empty((len(paths), size, size, channels), dtype=np.float32)
+
+    def work(index, path):
+        scale_into(x[index], _prepared(open_image(path), channels, size, True))
+
+    decode_all(list(paths), work, [str(p) for p in paths])
+    return x
+
+
+def run_sample(args):
+    import keras
+
+    from keras_latent import plots
+
+    if args.n < 1:
+        raise ValueError(f"--n must be >= 1, got {args.n}")
+    model, folder, name, _ = load_run(args.run)
+    keras.utils.set_random_seed(args.seed)
+    try:
+        images = keras.ops.convert_to_numpy(model.sample(args.n)).astype("float32")
+    except NotImplementedError as error:
+        raise NotImplementedError(f"{name} cannot sample: {error}") from None
+    cols = math.ceil(math.sqrt(args.n))
+    rows = math.ceil(args.n / cols)
+    pad = np.full((rows * cols - len(images), *images.shape[1:]), -1.0, dtype="float32")
+    grid = np.concatenate([images, pad]).reshape(rows, cols, *images.shape[1:])
+    path = args.output or output_folder(args, folder, name) / "samples.png"
+    plots.save_grid(grid, path, title=f"{name}: {args.n} samples")
+    print(f"wrote {path}")
+
+
+def score_and_draw(model, folder, name, pairs=256, method="linear", shown=None):
     """Score ``model`` on the lines metrics, record them in ``metrics.json``, draw a grid."""
     from keras_latent import plots
     from keras_latent.datasets.lines import test_set as lines_test_set
@@ -164,7 +482,7 @@ def score_and_draw(model, folder, name, pairs=256, method="linear"):
         title=interpolation_title(name, method),
         endpoints=(x_a, x_b),
     )
-    print(json.dumps({"run": str(folder), **record["lines"]}, indent=2))
+    print(json.dumps({"run": str(shown or folder), **record["lines"]}, indent=2))
     if paper:
         print(f"paper ({name.split('_')[0]}): {json.dumps(paper)}")
     return record
@@ -178,7 +496,13 @@ def describe_device():
     """Keras' devices, and the CPU model and core count, e.g. ``cpu:0 (AMD EPYC, 2 cores)``."""
     import keras
 
-    devices = ", ".join(keras.distribution.list_devices())
+    try:
+        devices = ", ".join(keras.distribution.list_devices())
+    except AttributeError:  # Keras' torch backend has no distribution support
+        import torch
+
+        cuda = torch.cuda.is_available()
+        devices = f"cuda:0 ({torch.cuda.get_device_name(0)})" if cuda else "cpu:0"
     return f"{devices} ({cpu_model()}, {os.cpu_count()} cores)"
 
 

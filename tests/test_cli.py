@@ -3,9 +3,17 @@
 import json
 
 import matplotlib.image
+import numpy as np
 import pytest
+from PIL import Image
 
-from keras_latent import cli
+import keras_latent as kl
+from keras_latent import cli, training
+from keras_latent.datasets.idx import write_idx
+from keras_latent.models import Autoencoder
+
+# The tiny generated MNIST folders are not the standard files: loading them warns so.
+pytestmark = pytest.mark.filterwarnings("ignore::keras_latent.datasets.formats.ChecksumWarning")
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,238 @@ def test_evaluate_and_interpolate_a_run(trained_run, tmp_path, capsys):
 
 def test_bad_requests_fail_cleanly(tmp_path, capsys):
     assert cli.main(["train", "vae_lines", "--steps", "1", "--output", str(tmp_path / "x")]) == 2
-    assert "unknown recipe 'vae_lines'" in capsys.readouterr().err
+    assert "unknown preset 'vae_lines'; did you mean ae_lines" in capsys.readouterr().err
     assert cli.main(["evaluate", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert cli.main(["train", "ae_lines", "--steps", "0"]) == 2
+
+
+def test_train_output_is_a_preset_folder_and_a_finished_run_is_not_retrained(trained_run, capsys):
+    model = kl.zoo.load(trained_run)  # the run folder is a preset: config, weights, metadata
+    assert model.name == "ae_lines"
+    weights = kl.zoo.describe(trained_run)["weights"]
+    assert weights["images_seen"] == 4 * 64 and weights["steps"] == 4
+    assert weights["fit_time_s"] > 0 and weights["wall_time_s"] >= weights["fit_time_s"]
+    assert weights["backend"] and weights["device"] and weights["date"]
+    assert set(weights["metrics"]) == {"mean_distance", "smoothness"}
+    state = training.read_checkpoint(trained_run)
+    assert state["finished"] and state["step"] == state["optimizer_iterations"] == 4
+    before = (trained_run / "model.weights.h5").stat().st_mtime_ns
+    assert cli.main(["train", "ae_lines", "--output", str(trained_run)]) == 0
+    assert "finished run of ae_lines (4 steps): nothing to train" in capsys.readouterr().out
+    assert (trained_run / "model.weights.h5").stat().st_mtime_ns == before
+
+
+def test_list_shows_presets_descriptions_and_weights(capsys):
+    assert cli.main(["list"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert set(rows) == set(kl.zoo.list_presets())
+    assert "ACAI on MNIST (d_z 256)" in rows["acai_mnist"]
+    for name, entry in kl.zoo.list_presets(details=True).items():
+        assert ("no weights" in rows[name]) != entry["weights"]
+    assert cli.main(["list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["acai_lines"]["description"]
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(tmp_path_factory):
+    """A tiny MNIST-format folder and the train options of fast runs on it."""
+    data = write_mnist(tmp_path_factory.mktemp("data"))
+    return ["--data-dir", str(data), "--checkpoint-every", "2", "--steps-per-epoch", "2",
+            "--batch-size", "8"]  # fmt: skip
+
+
+@pytest.mark.backend
+def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_mnist, tmp_path, monkeypatch, capsys):
+    """Interrupted after step 3 (checkpoint at step 2): the rerun trains steps 3-5 only and
+    ends with the weights of an uninterrupted run (the data are a function of the step)."""
+    trained = []
+    original = training.Checkpoint.on_train_batch_end
+
+    def interrupt_after_3(self, batch, logs=None):
+        original(self, batch, logs)
+        trained.append(self.step)
+        if self.step == 3:
+            raise KeyboardInterrupt
+
+    run = tmp_path / "run"
+    monkeypatch.setattr(training.Checkpoint, "on_train_batch_end", interrupt_after_3)
+    code = cli.main(["train", "ae_mnist", "--steps", "5", "--output", str(run), *tiny_mnist])
+    assert code == 130 and "run the same command again to resume" in capsys.readouterr().err
+    state = training.read_checkpoint(run)
+    assert state["step"] == 2 and not state["finished"] and state["data"]["index"] == 2
+    assert [p.name for p in run.glob("*.weights.h5")] == ["checkpoint-000000002.weights.h5"]
+
+    trained.clear()
+    monkeypatch.setattr(training.Checkpoint, "on_train_batch_end", _counting(original, trained))
+    assert cli.main(["train", "ae_mnist", "--output", str(run), *tiny_mnist]) == 0
+    out = capsys.readouterr().out
+    assert "Resuming ae_mnist from its checkpoint" in out and "at step 2 of 5" in out
+    assert trained == [3, 4, 5]  # only the remaining steps
+    state = training.read_checkpoint(run)
+    assert state["finished"] and state["step"] == state["optimizer_iterations"] == 5
+    assert state["images_seen"] == 40 and state["history"]["step"] == [2, 4, 5]
+    assert [p.name for p in run.glob("checkpoint-*")] == ["checkpoint-000000005.weights.h5"]
+
+    straight = tmp_path / "straight"
+    assert (
+        cli.main(["train", "ae_mnist", "--steps", "5", "--output", str(straight), *tiny_mnist]) == 0
+    )
+    assert capsys.readouterr()
+    resumed, uninterrupted = kl.zoo.load(run), kl.zoo.load(straight)
+    for a, b in zip(resumed.get_weights(), uninterrupted.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+    # More steps extend a finished run, from its last checkpoint.
+    assert cli.main(["train", "ae_mnist", "--steps", "6", "--output", str(run), *tiny_mnist]) == 0
+    assert "at step 5 of 6: training the remaining 1 steps" in capsys.readouterr().out
+    assert training.read_checkpoint(run)["optimizer_iterations"] == 6
+
+
+def _counting(original, trained):
+    def count(self, batch, logs=None):
+        original(self, batch, logs)
+        trained.append(self.step)
+
+    return count
+
+
+def test_resume_refuses_other_settings(mnist_run, capsys):
+    run, data = mnist_run  # a finished ae_mnist run of 3 steps, seed 0
+    code = cli.main(["train", "ae_mnist", "--steps", "4", "--seed", "1", "--output", str(run)])
+    assert code == 2 and "trained with seed 0" in capsys.readouterr().err
+    assert cli.main(["train", "acai_mnist", "--output", str(run)]) == 2
+    assert "holds a checkpoint of 'ae_mnist', not 'acai_mnist'" in capsys.readouterr().err
+    assert cli.main(["train", "ae_mnist", "--steps", "1", "--output", str(run)]) == 2
+    assert "already trained for 3 steps" in capsys.readouterr().err
+    assert training.read_checkpoint(run)["step"] == 3
+
+
+# ------------------------------------------------------------------------------ image presets
+def write_mnist(folder, n_train=24, n_test=16):
+    """A tiny MNIST-format folder (random digits) for fast image-preset runs."""
+    rng = np.random.default_rng(0)
+    for stem, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(folder / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), "u1"))
+        write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, "u1"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def mnist_run(tmp_path_factory):
+    data = write_mnist(tmp_path_factory.mktemp("data"))
+    run = tmp_path_factory.mktemp("runs") / "ae_mnist"
+    code = cli.main(
+        ["train", "ae_mnist", "--data-dir", str(data), "--steps", "3", "--batch-size", "8",
+         "--steps-per-epoch", "2", "--output", str(run)]
+    )  # fmt: skip
+    assert code == 0
+    return run, data
+
+
+@pytest.mark.backend
+def test_train_an_image_preset_with_its_probe(mnist_run):
+    run, _ = mnist_run
+    weights = kl.zoo.describe(run)["weights"]
+    assert weights["images_seen"] == 24 and weights["steps"] == 3
+    metrics = weights["metrics"]
+    assert metrics["test_images"] == 16 and 0 < metrics["reconstruction_mse"] < 4
+    assert 0 <= metrics["probe_accuracy"] <= 1
+    history = json.loads((run / "metrics.json").read_text())["training"]["history"]
+    assert "probe_accuracy" in history and history["step"] == [2, 3]
+    image = matplotlib.image.imread(run / "reconstruction.png")
+    assert image[..., :3].std() > 0.05
+    model = kl.zoo.load(run)
+    assert model.num_classes == 10
+
+
+def test_evaluate_an_image_run(mnist_run, capsys):
+    run, data = mnist_run
+    (run / "reconstruction.png").unlink()
+    assert cli.main(["evaluate", str(run), "--data-dir", str(data)]) == 0
+    printed = capsys.readouterr().out
+    assert '"reconstruction_mse"' in printed
+    test = json.loads((run / "metrics.json").read_text())["test"]
+    assert test["test_images"] == 16 and test["reconstruction_mse"] > 0
+    assert (run / "reconstruction.png").stat().st_size > 1000
+
+
+def test_evaluate_adds_representation_metrics_when_the_module_exists(
+    mnist_run, monkeypatch, capsys
+):
+    import importlib.util
+    import sys
+    import types
+
+    run, data = mnist_run
+    calls = []
+    fake = types.ModuleType("keras_latent.metrics.representation")
+    fake.linear_probe_accuracy = lambda model, train, test, **kw: calls.append(kw) or 0.5
+    fake.clustering_accuracy = lambda model, train, test, **kw: calls.append(kw) or 0.25
+    monkeypatch.setitem(sys.modules, "keras_latent.metrics.representation", fake)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    code = cli.main(
+        ["evaluate", str(run), "--data-dir", str(data), "--probe-epochs", "1",
+         "--kmeans-restarts", "2"]
+    )  # fmt: skip
+    assert code == 0 and calls == [{"epochs": 1}, {"n_init": 2}]
+    test = json.loads((run / "metrics.json").read_text())["test"]
+    assert test["linear_probe_accuracy"] == 0.5 and test["clustering_accuracy"] == 0.25
+
+
+def test_interpolate_between_two_image_files(mnist_run, tmp_path):
+    run, _ = mnist_run
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (28, 28), "u1")).save(tmp_path / "a.png")
+    Image.fromarray(rng.integers(0, 256, (30, 40, 3), "u1")).save(tmp_path / "b.jpg")
+    png = tmp_path / "grid.png"
+    code = cli.main(
+        ["interpolate", str(run), "--from", str(tmp_path / "a.png"), "--to",
+         str(tmp_path / "b.jpg"), "--steps", "5", "--output", str(png)]
+    )  # fmt: skip
+    assert code == 0
+    grid = matplotlib.image.imread(png)
+    assert grid.shape[1] > grid.shape[0] and grid[..., :3].std() > 0.05  # one row of 7
+
+
+def test_interpolate_and_sample_bad_input(mnist_run, tmp_path, monkeypatch, capsys):
+    run, _ = mnist_run
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    good = tmp_path / "good.png"
+    Image.fromarray(np.zeros((28, 28), "u1")).save(good)
+    base = ["interpolate", str(run), "--from"]
+    assert cli.main([*base, str(tmp_path / "bad.png"), "--to", str(good)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.png: cannot be decoded" in err and "good.png" not in err
+    assert cli.main([*base, str(tmp_path / "nope.png"), "--to", str(good)]) == 2
+    assert "image file" in capsys.readouterr().err
+    assert cli.main([*base, str(good)]) == 2
+    assert "give both --from IMAGE and --to IMAGE" in capsys.readouterr().err
+    assert cli.main(["interpolate", str(run)]) == 2
+    assert "not a lines model" in capsys.readouterr().err
+
+    assert cli.main(["sample", str(run), "--n", "4"]) == 2
+    assert "ae_mnist cannot sample: Autoencoder has no prior" in capsys.readouterr().err
+
+    def prior(self, n, **kwargs):  # stands in for a model with a prior
+        return np.linspace(-1, 1, n * 32 * 32).reshape(n, 32, 32, 1).astype("float32")
+
+    monkeypatch.setattr(Autoencoder, "sample", prior)
+    png = tmp_path / "samples.png"
+    assert cli.main(["sample", str(run), "--n", "5", "--output", str(png)]) == 0
+    assert matplotlib.image.imread(png)[..., :3].std() > 0.05
+
+
+def test_train_and_evaluate_report_missing_data_and_weights(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = cli.main(["train", "ae_mnist", "--data-dir", str(empty), "--steps", "1",
+                     "--output", str(tmp_path / "run")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "dataset 'mnist' split 'train' not found" in err
+    assert "train-images-idx3-ubyte" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+    assert cli.main(["evaluate", "acai_mnist"]) == 2
+    assert "has no trained weights" in capsys.readouterr().err
+    assert cli.main(["sample", "acai_mnsit"]) == 2
+    assert "unknown preset 'acai_mnsit'; did you mean acai_mnist" in capsys.readouterr().err
