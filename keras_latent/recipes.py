@@ -3,13 +3,30 @@
 ``lines``: the paper's lines configuration, 32x32x1 images, latent 2x2x16 (d_z 64), depth 16.
 """
 
-from keras_latent.models import ACAI, Autoencoder
+from keras_latent.models import (
+    AAE,
+    ACAI,
+    VAE,
+    VQVAE,
+    WAE,
+    Autoencoder,
+    DenoisingAutoencoder,
+    DropoutAutoencoder,
+)
 
 ARCHITECTURES = {
     "lines": dict(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=2),
 }
 
 MODELS = {"acai": ACAI, "ae": Autoencoder}
+MODELS.update(
+    dropout=DropoutAutoencoder,
+    denoising=DenoisingAutoencoder,
+    vae=VAE,
+    aae=AAE,
+    vqvae=VQVAE,
+    wae=WAE,
+)
 
 RECIPES = {f"{model}_{dataset}": (model, dataset) for model in MODELS for dataset in ARCHITECTURES}
 
