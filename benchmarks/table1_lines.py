@@ -45,6 +45,7 @@ NAMES = {
     "acai": "ACAI",
 }
 # Standard deviations over the paper's runs (ICLR 2019 version of Table 1); means in PAPER_LINES.
+# Like the five baselines' means, these were not re-read from the paper: check them against it.
 PAPER_STD = {
     "ae": (0.21e-3, 0.04),
     "dropout": (0.54e-3, 0.02),

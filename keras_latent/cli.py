@@ -21,6 +21,8 @@ from pathlib import Path
 PAPER_LINES = {  # Berthelot et al. 2019, Table 1 (lines): mean distance, smoothness
     "acai": {"mean_distance": 0.24e-3, "smoothness": 0.10},
     "ae": {"mean_distance": 6.88e-3, "smoothness": 0.44},
+    # The five baselines' figures below could not be re-read from the paper where they were
+    # added (no access to its text); check them against arXiv 1807.07543, Table 1.
     "dropout": {"mean_distance": 2.85e-3, "smoothness": 0.74},
     "denoising": {"mean_distance": 4.21e-3, "smoothness": 0.66},
     "vae": {"mean_distance": 1.21e-3, "smoothness": 0.49},
