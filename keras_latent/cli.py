@@ -26,11 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-PAPER_LINES = {  # Berthelot et al. 2019, Table 1 (lines): mean distance, smoothness
-    "acai": {"mean_distance": 0.24e-3, "smoothness": 0.10},
-    "ae": {"mean_distance": 6.88e-3, "smoothness": 0.44},
-}
-
 LINES_EPOCH = 1000
 """Batches per epoch of the lines stream (its seed, epoch and index fix each batch)."""
 
@@ -468,7 +463,7 @@ def score_and_draw(model, folder, name, pairs=256, method="linear", shown=None):
     metrics_path = folder / "metrics.json"
     record = read_json(metrics_path) if metrics_path.exists() else {"recipe": name}
     record["lines"] = {**result, "pairs": pairs, "steps": 16, "method": method}
-    paper = PAPER_LINES.get(name.split("_")[0])
+    paper = paper_lines(name)
     if paper:
         record["paper_lines"] = paper
     write_json(metrics_path, record)
@@ -484,8 +479,16 @@ def score_and_draw(model, folder, name, pairs=256, method="linear", shown=None):
     )
     print(json.dumps({"run": str(shown or folder), **record["lines"]}, indent=2))
     if paper:
-        print(f"paper ({name.split('_')[0]}): {json.dumps(paper)}")
+        print(f"paper ({name}): {json.dumps(paper)}")
     return record
+
+
+def paper_lines(name):
+    """The paper's Table 1 figures for the lines preset of ``name``'s model, or None."""
+    from keras_latent import presets
+
+    figures = presets.PAPER.get(f"{name.split('_')[0]}_lines") or {}
+    return {k: figures[k] for k in ("mean_distance", "smoothness") if k in figures} or None
 
 
 def interpolation_title(name, method):

@@ -55,8 +55,8 @@ def test_evaluate_and_interpolate_a_run(trained_run, tmp_path, capsys):
 
 
 def test_bad_requests_fail_cleanly(tmp_path, capsys):
-    assert cli.main(["train", "vae_lines", "--steps", "1", "--output", str(tmp_path / "x")]) == 2
-    assert "unknown preset 'vae_lines'; did you mean ae_lines" in capsys.readouterr().err
+    assert cli.main(["train", "gan_lines", "--steps", "1", "--output", str(tmp_path / "x")]) == 2
+    assert "unknown preset 'gan_lines'" in capsys.readouterr().err
     assert cli.main(["evaluate", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert cli.main(["train", "ae_lines", "--steps", "0"]) == 2

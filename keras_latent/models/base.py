@@ -115,6 +115,7 @@ class Autoencoder(keras.Model):
         """
         if sample_weight is not None:
             raise ValueError("keras-latent models do not support sample_weight")
+        x = ops.convert_to_tensor(x)  # torch's train_on_batch passes numpy arrays through
         total, terms = self.loss_terms(x, y_pred, training)
         for tracker in self.loss_trackers:
             tracker.update_state(terms[tracker.name])

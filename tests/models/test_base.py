@@ -135,3 +135,11 @@ def test_a_batch_of_one_trains(random_images):
     model = tiny_ae()
     history = model.fit(random_images(1), batch_size=1, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_train_on_batch_accepts_numpy_arrays():
+    """Keras' torch train_on_batch passes numpy arrays to compute_loss unconverted."""
+    model = tiny_ae()
+    model.compile()
+    loss = model.train_on_batch(draw(np.linspace(0, 3, 4)))
+    assert np.all(np.isfinite(loss))
