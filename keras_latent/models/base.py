@@ -188,6 +188,10 @@ class Autoencoder(keras.Model):
 
     def decode(self, z, batch_size=256):
         """Latents ``(n, *latent_shape)`` (or flattened ``(n, d_z)``) -> images."""
+        return self._map_batches(self.decoder, self._check_latents(z), batch_size)
+
+    def _check_latents(self, z):
+        """``z`` as float32 ``(n, *latent_shape)`` (flattened codes reshaped), or ValueError."""
         z = np.asarray(z, dtype="float32")
         if z.ndim == 2 and z.shape[1] == self.latent_size:
             z = z.reshape((-1, *self.latent_shape))
@@ -198,7 +202,7 @@ class Autoencoder(keras.Model):
             )
         if not np.all(np.isfinite(z)):
             raise ValueError("latents contain NaN or infinite values")
-        return self._map_batches(self.decoder, z, batch_size)
+        return z
 
     def reconstruct(self, x, batch_size=256):
         """``decode(encode(x))``."""

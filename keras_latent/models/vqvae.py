@@ -36,7 +36,6 @@ reads the bottleneck's output instead).
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_latent.models import checks
@@ -230,16 +229,7 @@ class VQVAE(Autoencoder):
     def decode(self, z, batch_size=256):
         """Continuous codes ``(n, *latent_shape)`` (or ``(n, d_z)``) -> images, through the
         quantisation (no codebook update)."""
-        z = np.asarray(z, dtype="float32")
-        if z.ndim == 2 and z.shape[1] == self.latent_size:
-            z = z.reshape((-1, *self.latent_shape))
-        if z.ndim != 4 or z.shape[1:] != self.latent_shape:
-            raise ValueError(
-                f"latents must have shape (n, {self.latent_shape}) or (n, {self.latent_size}); "
-                f"got {z.shape}"
-            )
-        if not np.all(np.isfinite(z)):
-            raise ValueError("latents contain NaN or infinite values")
+        z = self._check_latents(z)
         return self._map_batches(self._decode_through_bottleneck, z, batch_size)
 
     def _decode_through_bottleneck(self, h, training=False):

@@ -1,4 +1,5 @@
-"""Helpers shared by the baseline models' tests: a short fit on lines, a .keras round trip."""
+"""Helpers shared by the baseline models' tests: recorded sub-network inputs, a short fit on
+lines, a .keras round trip."""
 
 import keras
 import numpy as np
@@ -9,6 +10,20 @@ from keras_latent.datasets.lines import draw
 def lines(n, seed=0):
     """``n`` lines at random angles, (n, 32, 32, 1) in [-1, 1]."""
     return draw(np.random.default_rng(seed).uniform(0, 2 * np.pi, n))
+
+
+def record_inputs(network, monkeypatch):
+    """Record every input of the sub-network ``network`` (its ``call`` wrapped: torch forbids
+    replacing the sub-module itself); returns the list the inputs are appended to."""
+    seen = []
+    call = network.call
+
+    def recording(x, *args, **kwargs):
+        seen.append(keras.ops.convert_to_numpy(x))
+        return call(x, *args, **kwargs)
+
+    monkeypatch.setattr(network, "call", recording)
+    return seen
 
 
 def fit_on_lines(model, learning_rate=3e-3, epochs=4, n=64, batch_size=8):

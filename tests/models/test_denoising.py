@@ -6,27 +6,13 @@ import pytest
 
 from keras_latent.models import DenoisingAutoencoder
 from tests.helpers import TINY
-from tests.models.common import fit_on_lines, lines, round_trip
+from tests.models.common import fit_on_lines, lines, record_inputs, round_trip
 
 pytestmark = pytest.mark.backend
 
 
 def tiny_denoising(**kwargs):
     return DenoisingAutoencoder(**TINY, seed=4, **kwargs)
-
-
-def record_encoder_inputs(model, monkeypatch):
-    """Record every input of ``model.encoder`` (its ``call`` wrapped: torch forbids replacing
-    the sub-module itself)."""
-    seen = []
-    call = model.encoder.call
-
-    def recording(x, *args, **kwargs):
-        seen.append(keras.ops.convert_to_numpy(x))
-        return call(x, *args, **kwargs)
-
-    monkeypatch.setattr(model.encoder, "call", recording)
-    return seen
 
 
 def test_noise_is_the_papers():
@@ -36,7 +22,7 @@ def test_noise_is_the_papers():
 def test_training_encodes_the_image_plus_unclipped_unit_noise(monkeypatch):
     model = tiny_denoising()
     x = lines(16)
-    seen = record_encoder_inputs(model, monkeypatch)
+    seen = record_inputs(model.encoder, monkeypatch)
     model(keras.ops.convert_to_tensor(x), training=True)
     (noisy,) = seen  # without a probe the clean image is not encoded
     noise = noisy - x

@@ -6,27 +6,13 @@ import pytest
 
 from keras_latent.models import DropoutAutoencoder
 from tests.helpers import TINY
-from tests.models.common import fit_on_lines, lines, round_trip
+from tests.models.common import fit_on_lines, lines, record_inputs, round_trip
 
 pytestmark = pytest.mark.backend
 
 
 def tiny_dropout(**kwargs):
     return DropoutAutoencoder(**TINY, seed=2, **kwargs)
-
-
-def record_decoder_inputs(model, monkeypatch):
-    """Record every input of ``model.decoder`` (its ``call`` wrapped: torch forbids replacing
-    the sub-module itself)."""
-    seen = []
-    call = model.decoder.call
-
-    def recording(z, *args, **kwargs):
-        seen.append(keras.ops.convert_to_numpy(z))
-        return call(z, *args, **kwargs)
-
-    monkeypatch.setattr(model.decoder, "call", recording)
-    return seen
 
 
 def test_keep_probability_is_the_papers():
@@ -36,7 +22,7 @@ def test_keep_probability_is_the_papers():
 def test_training_drops_half_the_latent_and_rescales_the_rest(monkeypatch):
     model = tiny_dropout()
     x = keras.ops.convert_to_tensor(lines(8))
-    seen = record_decoder_inputs(model, monkeypatch)
+    seen = record_inputs(model.decoder, monkeypatch)
     outputs = model(x, training=True)
     z = keras.ops.convert_to_numpy(outputs["latent"])
     (z_train,) = seen
