@@ -1,5 +1,6 @@
-"""Datasets: the generated lines benchmark (more arrive with the datasets issue)."""
+"""Datasets: the generated lines benchmark and the papers' image datasets (``load``)."""
 
 from keras_latent.datasets import lines
+from keras_latent.datasets.images import NAMES, SPLITS, load
 
-__all__ = ["lines"]
+__all__ = ["NAMES", "SPLITS", "lines", "load"]
