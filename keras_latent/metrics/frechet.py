@@ -16,6 +16,8 @@ import warnings
 import numpy as np
 import scipy.linalg
 
+from keras_latent.validation import check_images
+
 SQRTM_EPS = 1e-6
 SQRTM_RTOL = 1e-5  # relative error ||X X - A||_F / ||A||_F tolerated before the eps retry
 IMAGINARY_TOL = 1e-3  # largest imaginary part (relative to the trace) dropped silently
@@ -71,7 +73,8 @@ def trace_sqrt_product(sigma1, sigma2, eps=SQRTM_EPS):
         if root is None:
             raise ValueError("the matrix square root of S1 S2 failed even with eps * I added")
         warnings.warn(
-            f"Fréchet distance: S1 S2 is singular; added {eps * scale:g} I to both covariances",
+            f"Fréchet distance: no accurate square root of S1 S2 (singular covariances?); "
+            f"added {eps * scale:g} I to both covariances",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -124,12 +127,15 @@ def frechet_distance_images(x_real, x_fake, feature_model=None, batch_size=500):
             (:func:`keras_latent.metrics.classifiers.mnist_features`), images 32x32x1 in
             [-1, 1]: the Fréchet *classifier* distance (FCD) on MNIST, not an FID.
     """
-    if feature_model is None:
+    default = feature_model is None
+    if default:
         from keras_latent.metrics.classifiers import mnist_features
 
         feature_model = mnist_features()
     stats = []
     for name, x in (("x_real", x_real), ("x_fake", x_fake)):
+        if default:
+            x = check_images(x, (32, 32, 1), what=name)
         x = np.asarray(x, dtype=np.float32)
         if x.ndim < 2 or len(x) < 2:
             raise ValueError(f"{name} must hold at least 2 images, got shape {x.shape}")

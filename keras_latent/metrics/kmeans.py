@@ -25,13 +25,17 @@ Initialisation: ``"random"`` (default, the paper's): ``k`` distinct points drawn
 """
 
 import dataclasses
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse
+from threadpoolctl import threadpool_limits
 
 _GEMM_ELEMENTS = 1 << 22  # entries of one distance block (16 MiB of float32)
 _BLOCK_COLUMNS = 1024  # centres per block: restarts per block = max(1, 1024 // k)
-_MOVED_FRACTION = 0.2  # below this fraction of moved points, update the sums by the moves
+_DENSE_FRACTION = 0.3  # restarts with more points than this to recompute share one GEMM
+_MOVED_FRACTION = 0.3  # above this fraction of moved points, sum the clusters afresh
 
 
 @dataclasses.dataclass
@@ -68,10 +72,13 @@ def check_points(x, n_clusters, what="points"):
     return x.astype(np.float32, copy=False)
 
 
-def kmeans(x, n_clusters, n_init=1000, init="random", max_iter=1000, tol=1e-4, seed=0):
+def kmeans(x, n_clusters, n_init=1000, init="random", max_iter=1000, tol=1e-4, seed=0, n_jobs=None):
     """Cluster the rows of ``x`` (n, d) into ``n_clusters``; best of ``n_init`` restarts.
 
-    Returns a :class:`KMeansResult`. Deterministic for a given ``seed``.
+    Blocks of restarts run on ``n_jobs`` threads (default: the CPUs this process may use),
+    each with a single-threaded BLAS, as scikit-learn does (BLAS threads that wait for each
+    other slow everything down on a busy machine). Returns a :class:`KMeansResult`;
+    deterministic for a given ``seed`` whatever ``n_jobs``.
     """
     x = check_points(x, n_clusters)
     k = int(n_clusters)
@@ -82,30 +89,35 @@ def kmeans(x, n_clusters, n_init=1000, init="random", max_iter=1000, tol=1e-4, s
         raise ValueError(f"init must be 'random' or 'k-means++', got {init!r}")
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
-    rng = np.random.default_rng(seed)
+    workers = int(n_jobs or len(os.sched_getaffinity(0)))
     x_sq = np.einsum("ij,ij->i", x, x, dtype=np.float64).astype(np.float32)
     tol_abs = float(tol * np.mean(np.var(x, axis=0, dtype=np.float64)))
-    per_block = max(1, _BLOCK_COLUMNS // k)
+    per_block = max(1, min(_BLOCK_COLUMNS // k, -(-n_init // workers)))
+    sizes = [min(per_block, n_init - s) for s in range(0, n_init, per_block)]
+    rng = np.random.default_rng(seed)
+    if init == "random":  # drawn up front, in order: independent of the threads
+        starts = [rng.choice(len(x), k, replace=False) for _ in range(n_init)]
+        blocks = np.split(np.stack(starts), np.cumsum(sizes)[:-1])
+    else:
+        blocks = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(sizes))]
 
-    inertias = np.empty(n_init)
-    n_iters = np.empty(n_init, dtype=np.int64)
-    best = None
-    for start in range(0, n_init, per_block):
-        size = min(per_block, n_init - start)
+    def run(index):
         if init == "random":
-            picks = np.stack([rng.choice(len(x), k, replace=False) for _ in range(size)])
-            centers = x[picks]
+            centers = x[blocks[index]]
         else:
-            centers = _kmeans_plus_plus(x, x_sq, k, size, rng)
-        block = _lloyd(x, x_sq, centers, max_iter, tol_abs)
-        inertias[start : start + size] = block["inertia"]
-        n_iters[start : start + size] = block["n_iter"]
-        i = int(np.argmin(block["inertia"]))
-        if best is None or block["inertia"][i] < best[0]:
-            best = (block["inertia"][i], block["centers"][i], block["labels"][i], start + i)
-    _, centers, labels, index = best
-    centers = centers.astype(np.float64)
-    labels = labels.astype(np.int64)
+            centers = _kmeans_plus_plus(x, x_sq, k, sizes[index], blocks[index])
+        result = _lloyd(x, x_sq, centers, max_iter, tol_abs)
+        i = int(np.argmin(result["inertia"]))  # keep only the block's best labels
+        return result["inertia"], result["n_iter"], result["centers"][i], result["labels"][i]
+
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(run, range(len(sizes))))
+    inertias = np.concatenate([r[0] for r in results])
+    n_iters = np.concatenate([r[1] for r in results])
+    index = int(np.argmin(inertias))
+    block = int(np.searchsorted(np.cumsum(sizes), index, side="right"))
+    centers = results[block][2].astype(np.float64)
+    labels = results[block][3].astype(np.int64)
     inertia = float(np.sum((x.astype(np.float64) - centers[labels]) ** 2))
     return KMeansResult(centers, labels, inertia, int(n_iters[index]), inertias, n_iters)
 
@@ -119,24 +131,65 @@ def predict(x, centers):
 
 
 def _assign(x, x_sq, centers):
-    """Nearest centre per restart: labels (r, n) int32 and squared distances (r, n) float32."""
+    """Two nearest centres per restart, by one GEMM for the whole block.
+
+    Returns labels (r, n) int32 and the squared distances to the nearest and the second
+    nearest centre, (r, n) float32 each. The minima are taken over integer keys rather than
+    by an argmin over a short axis (slow in numpy): the bit pattern of a float >= 0, read as
+    an integer, orders like the value, and the centre's index is written into its lowest
+    ``b = bit_length(k - 1)`` bits, so a running minimum over the ``k`` centres gives the
+    distance and its index at once. With ``k <= 16`` the keys are the float32 distances with
+    those bits cleared, so distances closer than ``2**(b - 23)`` relative (1.9e-6 for
+    ``k = 10``) count as tied and go to the lower index; with more clusters the keys are the
+    distances widened to float64, whose low 29 bits are zero, and the order is exact.
+    """
     r, k, d = centers.shape
-    flat = centers.reshape(r * k, d)
+    flat = centers.transpose(1, 0, 2).reshape(k * r, d)  # row j * r + b: centre j of b
     c_sq = np.einsum("ij,ij->i", flat, flat, dtype=np.float64).astype(np.float32)
     flat = -2.0 * flat
+    narrow = k <= 16
+    key_type, float_type = (np.int32, np.float32) if narrow else (np.int64, np.float64)
+    mask = key_type((1 << max(1, (k - 1).bit_length())) - 1)
+    index = np.arange(k, dtype=key_type)[:, None]
     labels = np.empty((len(x), r), dtype=np.int32)
-    distances = np.empty((len(x), r), dtype=np.float32)
+    nearest = np.empty((len(x), r), dtype=np.float32)
+    second = np.empty((len(x), r), dtype=np.float32)
     chunk = max(1, _GEMM_ELEMENTS // (r * k))
     for s in range(0, len(x), chunk):
-        scores = x[s : s + chunk] @ flat.T  # ||c||^2 - 2 x.c, column b * k + j
+        scores = x[s : s + chunk] @ flat.T
         scores += c_sq
-        scores = scores.reshape(len(scores), r, k)
-        nearest = scores.argmin(axis=2)
-        labels[s : s + chunk] = nearest
-        best = np.take_along_axis(scores, nearest[..., None], axis=2)[..., 0]
-        distances[s : s + chunk] = best + x_sq[s : s + chunk, None]
-    np.maximum(distances, 0.0, out=distances)
-    return labels.T, distances.T
+        scores += x_sq[s : s + chunk, None]
+        np.maximum(scores, 0.0, out=scores)
+        if narrow:
+            keys = scores.view(np.int32)
+            keys &= ~mask
+        else:
+            keys = scores.astype(np.float64).view(np.int64)
+        keys = keys.reshape(len(scores), k, r)
+        keys |= index
+        first = keys[:, 0].copy()
+        runner_up = np.full_like(first, np.iinfo(key_type).max)
+        larger = np.empty_like(first)
+        for j in range(1, k):
+            np.maximum(first, keys[:, j], out=larger)
+            np.minimum(runner_up, larger, out=runner_up)
+            np.minimum(first, keys[:, j], out=first)
+        labels[s : s + chunk] = first & mask
+        nearest[s : s + chunk] = (first & ~mask).view(float_type)
+        second[s : s + chunk] = (runner_up & ~mask).view(float_type)
+    return labels.T, nearest.T, second.T
+
+
+def _assign_some(x, x_sq, centers, points):
+    """Exact two nearest centres (k, d) for the rows ``points`` of ``x``: labels, d1^2, d2^2."""
+    scores = x[points] @ (-2.0 * centers.T)
+    scores += np.einsum("ij,ij->i", centers, centers)
+    scores += x_sq[points, None]
+    rows = np.arange(len(points))
+    labels = scores.argmin(axis=1)
+    nearest = scores[rows, labels]
+    scores[rows, labels] = np.inf
+    return labels, np.maximum(nearest, 0.0), np.maximum(scores.min(axis=1), 0.0)
 
 
 def _cluster_sums(x, labels, k):
@@ -161,73 +214,133 @@ def _moved_sums(x, old, new, changed, k):
     return np.asarray(moves @ x, dtype=np.float64).reshape(r, k, -1)
 
 
+def _count(labels, k):
+    r = len(labels)
+    offsets = (np.arange(r, dtype=np.int64) * k)[:, None]
+    return np.bincount((labels + offsets).ravel(), minlength=r * k).reshape(r, k)
+
+
+class _Block:
+    """The state of a block of restarts that are still running; rows leave as they stop."""
+
+    def __init__(self, x, x_sq, centers):
+        self.k = centers.shape[1]
+        self.index = np.arange(len(centers))  # position of each row in the block
+        self.centers = centers.astype(np.float32)
+        self.labels, d1, d2 = _assign(x, x_sq, self.centers)
+        self.upper, self.lower = np.sqrt(d1), np.sqrt(d2)
+        self.sums = _cluster_sums(x, self.labels, self.k)
+        self.counts = _count(self.labels, self.k)
+
+    def keep(self, rows):
+        for name in ("index", "centers", "labels", "upper", "lower", "sums", "counts"):
+            setattr(self, name, getattr(self, name)[rows])
+
+
 def _lloyd(x, x_sq, centers, max_iter, tol_abs):
-    """Lloyd's algorithm for a block of restarts with initial ``centers`` (r, k, d)."""
+    """Lloyd's algorithm for a block of restarts with initial ``centers`` (r, k, d).
+
+    Exact Lloyd, accelerated by Hamerly's bounds (Hamerly 2010): per restart and point, an
+    upper bound ``u`` on the distance to the assigned centre and a lower bound ``l`` on the
+    distance to every other one. After the centres move by ``delta_j``,
+    ``u += delta_label`` and ``l -= max_j delta_j``; a point whose ``u`` is at most
+    ``max(l, s_label)`` (``s_j``: half the distance from centre j to its nearest other centre)
+    keeps its centre without computing a distance. The others get exact distances: one GEMM
+    for the restarts with more than 30% of such points, a small product per restart for the
+    others.
+    """
     r, k, _ = centers.shape
-    n = len(x)
-    centers = centers.astype(np.float32, copy=True)
-    labels = np.zeros((r, n), dtype=np.int32)
-    sums = np.zeros(centers.shape)
-    counts = np.zeros((r, k), dtype=np.int64)
+    block = _Block(x, x_sq, centers)
+    out_centers = np.empty((r, k, x.shape[1]), dtype=np.float32)
+    out_labels = np.empty((r, len(x)), dtype=np.int32)
     inertia = np.full(r, np.inf)
     n_iter = np.zeros(r, dtype=np.int64)
-    finishing = np.zeros(r, dtype=bool)  # tolerance reached: one last assignment, then stop
-    active = np.arange(r)
-    for iteration in range(max_iter + 1):
-        new, distances = _assign(x, x_sq, centers[active])
-        old = labels[active]
+    slack = 1e-5 * float(np.sqrt(x_sq.max())) + 1e-6  # covers float32 rounding of distances
+    for iteration in range(1, max_iter + 1):
+        # update: centres = means; an empty cluster takes the point farthest from its centre
+        for row in np.flatnonzero((block.counts == 0).any(axis=1)):
+            _relocate_empty(x, block, row)
+        previous = block.centers.astype(np.float64)
+        counts = block.counts[..., None]
+        updated = np.where(counts > 0, block.sums / np.maximum(counts, 1), previous)
+        shift = np.sqrt(np.sum((updated - previous) ** 2, axis=2))  # (a, k)
+        finishing = np.sum(shift**2, axis=1) <= tol_abs
+        block.centers = updated.astype(np.float32)
+
+        # assignment, exact, skipping the points whose bounds prove their centre unchanged
+        old = block.labels
+        upper = block.upper + np.take_along_axis(shift, old, axis=1).astype(np.float32)
+        lower = block.lower - shift.max(axis=1, keepdims=True).astype(np.float32)
+        gaps = np.linalg.norm(updated[:, :, None] - updated[:, None], axis=3)
+        gaps[:, np.arange(k), np.arange(k)] = np.inf
+        half_gap = (0.5 * gaps.min(axis=2)).astype(np.float32)
+        bound = np.maximum(np.take_along_axis(half_gap, old, axis=1), lower)
+        stale = upper + slack > bound
+        new = old.copy()
+        dense = stale.mean(axis=1) > _DENSE_FRACTION
+        if dense.any():  # many points to recompute: one GEMM for these restarts
+            new[dense], d1, d2 = _assign(x, x_sq, block.centers[dense])
+            upper[dense], lower[dense] = np.sqrt(d1), np.sqrt(d2)
+        for row in np.flatnonzero(~dense & stale.any(axis=1)):  # few: those points only
+            points = np.flatnonzero(stale[row])
+            labels, d1, d2 = _assign_some(x, x_sq, block.centers[row], points)
+            new[row, points] = labels
+            upper[row, points] = np.sqrt(d1)
+            lower[row, points] = np.sqrt(d2)
         changed = new != old
         moved = changed.sum(axis=1)
-        done = finishing[active] | (iteration == max_iter)
-        if iteration > 0:
-            done |= moved == 0
-        stopped = active[done]
-        labels[stopped] = new[done]
-        inertia[stopped] = distances[done].sum(axis=1, dtype=np.float64)
-        n_iter[stopped] = iteration
-        keep = ~done
-        active = active[keep]
-        if active.size == 0:
+        if moved.sum() > _MOVED_FRACTION * changed.size:  # many moves: sum afresh
+            block.sums = _cluster_sums(x, new, k)
+            block.counts = _count(new, k)
+        elif moved.any():
+            block.sums += _moved_sums(x, old, new, changed, k)
+            block.counts = _count(new, k)
+        block.labels, block.upper, block.lower = new, upper, lower
+
+        done = finishing | (moved == 0) | (iteration == max_iter)
+        for row in np.flatnonzero(done):
+            i = block.index[row]
+            out_centers[i], out_labels[i], n_iter[i] = block.centers[row], new[row], iteration
+            inertia[i] = _inertia(x_sq, block, row)
+        if done.all():
             break
-        new, old, changed, distances = new[keep], old[keep], changed[keep], distances[keep]
-        if iteration == 0 or moved[keep].sum() > _MOVED_FRACTION * changed.size:
-            sums[active] = _cluster_sums(x, new, k)
-        else:
-            sums[active] += _moved_sums(x, old, new, changed, k)
-        labels[active] = new
-        offsets = (np.arange(len(active)) * k)[:, None]
-        counts[active] = np.bincount((new + offsets).ravel(), minlength=len(active) * k).reshape(
-            len(active), k
-        )
-        for row in np.nonzero((counts[active] == 0).any(axis=1))[0]:
-            _relocate_empty(x, active[row], distances[row], labels, sums, counts)
-        previous = centers[active].astype(np.float64)
-        updated = sums[active] / np.maximum(counts[active], 1)[..., None]
-        updated = np.where(counts[active][..., None] > 0, updated, previous)
-        shift = np.sum((updated - previous) ** 2, axis=(1, 2))
-        centers[active] = updated
-        finishing[active] = shift <= tol_abs
-    return {"centers": centers, "labels": labels, "inertia": inertia, "n_iter": n_iter}
+        block.keep(~done)
+    return {"centers": out_centers, "labels": out_labels, "inertia": inertia, "n_iter": n_iter}
 
 
-def _relocate_empty(x, restart, distances, labels, sums, counts):
+def _inertia(x_sq, block, row):
+    """``sum_i ||x_i - c_label||^2 = sum_j (sum_{i in j} ||x_i||^2 - 2 c_j.S_j + n_j ||c_j||^2)``
+    with ``S_j`` the sum of cluster j: exact from the kept sums, without any distance."""
+    centers = block.centers[row].astype(np.float64)
+    squares = np.bincount(block.labels[row], weights=x_sq, minlength=block.k)
+    return float(
+        np.sum(squares)
+        - 2.0 * np.sum(centers * block.sums[row])
+        + np.sum(block.counts[row] * np.sum(centers**2, axis=1))
+    )
+
+
+def _relocate_empty(x, block, row):
     """Give each empty cluster of one restart the point farthest from its own centre."""
-    empty = np.nonzero(counts[restart] == 0)[0]
+    labels, counts, sums = block.labels[row], block.counts[row], block.sums[row]
+    distances = np.sum((x - block.centers[row][labels]) ** 2, axis=1)
     far = np.argsort(distances, kind="stable")[::-1]
     taken = 0
-    for cluster in empty:
-        while taken < len(far) and counts[restart, labels[restart, far[taken]]] <= 1:
+    for cluster in np.flatnonzero(counts == 0):
+        while taken < len(far) and counts[labels[far[taken]]] <= 1:
             taken += 1  # never empty another cluster
         if taken == len(far):
             return
         point = far[taken]
         taken += 1
-        source = labels[restart, point]
-        sums[restart, source] -= x[point]
-        counts[restart, source] -= 1
-        sums[restart, cluster] = x[point]
-        counts[restart, cluster] = 1
-        labels[restart, point] = cluster
+        source = labels[point]
+        sums[source] -= x[point]
+        counts[source] -= 1
+        sums[cluster] = x[point]
+        counts[cluster] = 1
+        labels[point] = cluster
+        block.upper[row, point] = np.inf  # its bounds no longer hold: recompute it
+        block.lower[row, point] = 0.0
 
 
 def _kmeans_plus_plus(x, x_sq, k, r, rng):

@@ -188,13 +188,8 @@ def linear_probe_accuracy_from_latents(
         metrics=["accuracy"],
         steps_per_execution=PROBE_STEPS_PER_EXECUTION,
     )
-    rng = np.random.default_rng(seed)
     start = time.perf_counter()
-    for _ in range(int(epochs)):
-        order = rng.permutation(len(z_train))
-        probe.fit(
-            z_train[order], y_train[order], batch_size=int(batch_size), shuffle=False, verbose=0
-        )
+    probe.fit(_Shuffled(z_train, y_train, int(batch_size), seed), epochs=int(epochs), verbose=0)
     seconds = time.perf_counter() - start
     test_accuracy = _accuracy(probe, z_test, y_test)
     if not return_details:
@@ -209,6 +204,27 @@ def linear_probe_accuracy_from_latents(
         "standardize": bool(standardize),
         "fit_time_s": round(seconds, 2),
     }
+
+
+class _Shuffled(keras.utils.PyDataset):
+    """Batches of ``(z, y)`` in a new seeded order every epoch (Keras' own shuffle draws from
+    the global random state)."""
+
+    def __init__(self, z, y, batch_size, seed):
+        super().__init__()
+        self.z, self.y, self.batch_size = z, y, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(z))
+
+    def __len__(self):
+        return -(-len(self.z) // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.z[rows], self.y[rows]
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.z))
 
 
 def _accuracy(probe, z, y):
