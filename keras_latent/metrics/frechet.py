@@ -125,7 +125,8 @@ def frechet_distance_images(x_real, x_fake, feature_model=None, batch_size=500):
         feature_model: a Keras model (or any callable with ``predict``) mapping images to
             features. Default: the shipped MNIST classifier's penultimate features
             (:func:`keras_latent.metrics.classifiers.mnist_features`), images 32x32x1 in
-            [-1, 1]: the Fréchet *classifier* distance (FCD) on MNIST, not an FID.
+            [-1, 1] (values up to 1.5 in size are clipped to it, as decoders overshoot):
+            the Fréchet *classifier* distance (FCD) on MNIST, not an FID.
     """
     default = feature_model is None
     if default:
@@ -134,8 +135,8 @@ def frechet_distance_images(x_real, x_fake, feature_model=None, batch_size=500):
         feature_model = mnist_features()
     stats = []
     for name, x in (("x_real", x_real), ("x_fake", x_fake)):
-        if default:
-            x = check_images(x, (32, 32, 1), what=name)
+        if default:  # decoders overshoot [-1, 1] a little: clip, but refuse raw pixels
+            x = check_images(np.clip(x, -1.0, 1.0) if _in_scale(x) else x, (32, 32, 1), name)
         x = np.asarray(x, dtype=np.float32)
         if x.ndim < 2 or len(x) < 2:
             raise ValueError(f"{name} must hold at least 2 images, got shape {x.shape}")
@@ -144,3 +145,12 @@ def frechet_distance_images(x_real, x_fake, feature_model=None, batch_size=500):
         features = feature_model.predict(x, batch_size=batch_size, verbose=0)
         stats.append(feature_statistics(features))
     return frechet_distance(*stats[0], *stats[1])
+
+
+def _in_scale(x):
+    """Roughly in [-1, 1] (|x| <= 1.5), so clipping is safe; raw 0-255 pixels are not."""
+    try:
+        x = np.asarray(x, dtype=np.float32)
+    except (TypeError, ValueError):
+        return False
+    return x.size > 0 and bool(np.all(np.abs(x) <= 1.5))

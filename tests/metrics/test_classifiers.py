@@ -70,3 +70,13 @@ def test_default_feature_model_checks_the_image_format():
     images = np.zeros((4, 28, 28, 1), "float32")
     with pytest.raises(ValueError, match=r"x_real must have shape \(n, 32, 32, 1\)"):
         frechet_distance_images(images, images)
+
+
+def test_default_feature_model_clips_overshooting_decoder_output(mnist):
+    x = mnist["test"][0][:200]
+    overshoot = x * 1.2  # in [-1.2, 1.2]
+    features = classifiers.mnist_features()
+    expected = frechet_distance_images(x, np.clip(overshoot, -1, 1), feature_model=features)
+    assert frechet_distance_images(x, overshoot) == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match=r"x_fake must lie in \[-1, 1\].*x / 127.5 - 1"):
+        frechet_distance_images(x, (x + 1) * 127.5)

@@ -156,6 +156,7 @@ def test_probe_on_separable_latents():
         (z[:1500], y[:1500]),
         (z[1500:], y[1500:]),
         learning_rate=1e-2,
+        epochs=10,
         return_details=True,
     )
     assert details["test_accuracy"] > 0.97 and details["train_accuracy"] > 0.97
