@@ -7,5 +7,8 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["keras_latent*"]), "keras_latent.presets_data"],
     package_dir={"keras_latent.presets_data": "zoo"},
-    package_data={"keras_latent.presets_data": ["*/*.json", "*/*.md", "*/*.h5"]},
+    package_data={
+        "keras_latent.presets_data": ["*/*.json", "*/*.md", "*/*.h5"],
+        "keras_latent.metrics": ["weights/*.weights.h5", "weights/*.json"],  # MNIST classifier
+    },
 )

@@ -1,5 +1,5 @@
-"""Metrics: the lines interpolation benchmark (more arrive with their issues)."""
+"""Metrics: lines interpolation, representation (probe, clustering), Fréchet distances."""
 
-from keras_latent.metrics import lines
+from keras_latent.metrics import classifiers, frechet, kmeans, lines, representation
 
-__all__ = ["lines"]
+__all__ = ["classifiers", "frechet", "kmeans", "lines", "representation"]
