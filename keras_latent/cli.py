@@ -354,18 +354,9 @@ def run_evaluate(args):
 
 
 def representation_metrics(model, data, args):
-    """Frozen-latent probe and clustering accuracy (``keras_latent.metrics.representation``),
-    if that module is installed and the dataset has labels; else ``{}`` with a note."""
-    import importlib.util
-
+    """Frozen-latent probe and clustering accuracy (``keras_latent.metrics.representation``)
+    where the dataset has labels; else ``{}``."""
     from keras_latent import datasets
-
-    if importlib.util.find_spec("keras_latent.metrics.representation") is None:
-        print(
-            "note: keras_latent.metrics.representation is not installed in this version: "
-            "frozen-latent probe and clustering accuracy not measured"
-        )
-        return {}
     from keras_latent.metrics import representation
 
     train = datasets.load(data, "train", data_dir=args.data_dir)
