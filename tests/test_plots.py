@@ -22,3 +22,17 @@ def test_save_interpolations_writes_a_png(tmp_path):
     assert colour.exists()
     with pytest.raises(ValueError, match="rows, cols"):
         plots.tile(np.zeros((2, 8, 8, 1)))
+
+
+def test_save_component_traversals_writes_one_row_per_component(tmp_path, random_images):
+    from keras_latent.models import Autoencoder
+    from tests.helpers import TINY
+
+    model = Autoencoder(**TINY, seed=0)
+    path = plots.save_component_traversals(
+        model, random_images(40), tmp_path / "pcs.png", components=3, steps=5
+    )
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[1] > image.shape[0]  # 5 columns, 3 rows
+    with pytest.raises(ValueError, match="components must lie in"):
+        plots.save_component_traversals(model, random_images(40), tmp_path / "x.png", 257)
