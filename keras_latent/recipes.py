@@ -3,13 +3,14 @@
 ``lines``: the paper's lines configuration, 32x32x1 images, latent 2x2x16 (d_z 64), depth 16.
 """
 
-from keras_latent.models import ACAI, Autoencoder
+from keras_latent.models import ACAI, IRMAE, RAE, Autoencoder, EccentricAutoencoder
 
 ARCHITECTURES = {
     "lines": dict(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=2),
 }
 
 MODELS = {"acai": ACAI, "ae": Autoencoder}
+MODELS.update(eccentric=EccentricAutoencoder, irmae=IRMAE, rae=RAE)
 
 RECIPES = {f"{model}_{dataset}": (model, dataset) for model in MODELS for dataset in ARCHITECTURES}
 
