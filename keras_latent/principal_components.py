@@ -44,6 +44,13 @@ class PrincipalComponents:
         return float(self.variances[0] / self.variances[-1])
 
     @property
+    def effective_dimension(self):
+        """Participation ratio ``(sum variances)^2 / sum variances^2``: from 1 (one direction
+        holds all the variance) to ``d`` (isotropic). Unlike ``eccentricity`` it does not hinge
+        on the single least-used direction."""
+        return float(self.variances.sum() ** 2 / np.sum(self.variances**2))
+
+    @property
     def explained_variance_ratio(self):
         """Each component's share of the total variance."""
         return self.variances / self.variances.sum()

@@ -26,6 +26,7 @@ def test_components_are_the_covariance_eigenvectors_by_decreasing_variance():
     np.testing.assert_allclose(np.abs(pcs.components @ rotation), np.eye(4), atol=0.05)
     assert pcs.eccentricity == pytest.approx(36.0, rel=0.12)
     assert pcs.explained_variance_ratio.sum() == pytest.approx(1.0)
+    assert pcs.effective_dimension == pytest.approx(14.25**2 / (81 + 16 + 1 + 1 / 16), rel=0.1)
     # Exactly the eigen-decomposition of numpy's covariance.
     covariance = np.cov(codes.reshape(len(codes), -1).astype("float64"), rowvar=False)
     np.testing.assert_allclose(

@@ -99,3 +99,40 @@ def test_keras_round_trip_reproduces_outputs_and_sampler(tmp_path, random_images
 def test_bad_hyperparameters_are_refused(kwargs, error):
     with pytest.raises(error):
         tiny_eccentric(**kwargs)
+
+
+@pytest.mark.slow
+def test_on_mnist_a_lower_weight_gives_a_more_eccentric_latent(mnist_dir):
+    """The paper's claim on real MNIST: lowering the weight tolerates a more eccentric latent.
+
+    Same seed, data and budget for weights 1 and 0.01: 1000 steps of 128 images from 4096
+    training images, Adam(1e-3), depth 8, a 4x4x1 latent (d_z 16); principal components of
+    2000 test codes. Measured on TensorFlow over six seeds (0-5): the top principal variance
+    over the median one rose from 2.4-6.3 (weight 1) to 7.5-11.2 (weight 0.01), at least 1.8x
+    in every seed (seed 0: 3.3 -> 8.8); the margin asserted is 1.5x. The ratio of the largest
+    to the smallest variance (``eccentricity``) rose in only 4 of the 6 seeds: it hinges on
+    the least-used direction, which the regularizer barely controls (in high dimension a
+    hypersphere is only marginally stable against spreading into one more direction), so it
+    is recorded, not asserted. Slow: about 3 minutes on 2 CPU cores.
+    """
+    from keras_latent.datasets import load
+
+    x_train, _ = load("mnist", "train", data_dir=mnist_dir)
+    x_test, _ = load("mnist", "test", data_dir=mnist_dir)
+    subset = x_train[np.random.default_rng(0).permutation(len(x_train))[:4096]]
+    spectra = {}
+    for weight in (1.0, 0.01):
+        keras.utils.set_random_seed(0)
+        model = EccentricAutoencoder(
+            image_shape=(32, 32, 1),
+            depth=8,
+            latent=1,
+            latent_width=4,
+            eccentric_weight=weight,
+            seed=0,
+        )
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        model.fit(subset, batch_size=128, epochs=1000 * 128 // 4096, verbose=0)
+        spectra[weight] = model.principal_components(x_test[:2000])
+    top_to_median = {w: p.variances[0] / np.median(p.variances) for w, p in spectra.items()}
+    assert top_to_median[0.01] > 1.5 * top_to_median[1.0], top_to_median
