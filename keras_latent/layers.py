@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_latent import losses
+
 
 @keras.saving.register_keras_serializable(package="keras_latent")
 class SpatialMean(keras.layers.Layer):
@@ -35,3 +37,45 @@ class Conv2D(keras.layers.Conv2D):
             doubled = ops.concatenate([kernel, kernel], axis=-1)
             return super().convolution_op(inputs, doubled)[..., :1]
         return super().convolution_op(inputs, kernel)
+
+
+@keras.saving.register_keras_serializable(package="keras_latent")
+class EccentricRegularization(keras.layers.Layer):
+    """Identity layer that adds ``weight * eccentric_loss(inputs)`` to the model's losses.
+
+    See ``keras_latent.losses.eccentric_loss`` for the definition (pairwise repulsion with
+    kernel exponent ``power``, quadratic ``attraction`` toward the origin) and its minimiser.
+    The loss is added through ``add_loss`` on every call, so Keras' standard ``compute_loss``
+    (any ``compile``d model, functional or subclassed) adds it to the training loss. Models
+    that override ``compute_loss`` without reading ``self.losses`` (the keras-latent
+    autoencoders) ignore it: use ``EccentricAutoencoder`` there.
+
+    Args:
+        weight: ``>= 0``, the factor of the loss.
+        power, attraction, chunk_size: passed to ``eccentric_loss``.
+    """
+
+    def __init__(self, weight=1.0, power=1.0, attraction=1.0, chunk_size=1024, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = losses.check_weight(weight)
+        self.power, self.attraction = losses.check_eccentric_arguments(power, attraction)
+        self.chunk_size = losses.check_chunk_size(chunk_size)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        loss = losses.eccentric_loss(inputs, self.power, self.attraction, self.chunk_size)
+        self.add_loss(self.weight * loss)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            weight=self.weight,
+            power=self.power,
+            attraction=self.attraction,
+            chunk_size=self.chunk_size,
+        )
+        return config

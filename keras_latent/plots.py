@@ -55,3 +55,22 @@ def save_interpolations(frames, path, title=None, endpoints=None):
             )
         frames = np.concatenate([x_a[:, None], frames, x_b[:, None]], axis=1)
     return save_grid(frames, path, title=title)
+
+
+def save_component_traversals(model, x, path, components=8, steps=9, extent=2.0, title=None):
+    """PNG grid of decoded traversals along the top principal components of ``model``'s codes.
+
+    Row ``k`` decodes ``mean + t sqrt(variance_k) v_k`` for ``steps`` values of ``t`` from
+    ``-extent`` to ``extent``, with ``v_k`` the ``k``-th principal component of the codes of
+    images ``x`` (largest variance first). Zero-variance components are allowed (their rows
+    are constant). Returns ``path``.
+    """
+    pcs = model.principal_components(x, allow_singular=True)
+    components = int(components)
+    if not 1 <= components <= len(pcs.variances):
+        raise ValueError(f"components must lie in [1, {len(pcs.variances)}], got {components}")
+    codes = np.concatenate([pcs.traverse(k, steps, extent) for k in range(components)])
+    images = model.decode(codes).reshape((components, int(steps), *model.image_shape))
+    if title is None:
+        title = f"principal components 1-{components}, t in [-{extent:g}, {extent:g}] std"
+    return save_grid(images, path, title=title)

@@ -97,6 +97,27 @@ MODELS = {
         "between the latents and an N(0, I) prior",
         "kwargs": {},
     },
+    "eccentric": {
+        "class": "EccentricAutoencoder",
+        "title": "Eccentric autoencoder",
+        "summary": "eccentric regularization (Li and Blair, IJCNN 2022): pairwise repulsion "
+        "between latent codes and attraction toward the origin",
+        "kwargs": {},
+    },
+    "rae": {
+        "class": "RAE",
+        "title": "RAE-L2",
+        "summary": "regularised autoencoder (Ghosh et al., ICLR 2020): an L2 penalty on the "
+        "latent codes and weight decay on the decoder",
+        "kwargs": {},
+    },
+    "irmae": {
+        "class": "IRMAE",
+        "title": "IRMAE",
+        "summary": "implicit rank-minimising autoencoder (Jing et al., NeurIPS 2020): extra "
+        "bias-free linear layers between encoder and decoder",
+        "kwargs": {},
+    },
 }
 
 DATASETS = {

@@ -86,3 +86,28 @@ def split_batch(batch):
         batch = tuple(batch) + (None,) * (3 - len(batch))
         return batch[:3]
     return batch, None, None
+
+
+def check_latents(z, what="latents"):
+    """Return codes ``(n, ...)`` as float64 ``(n, d)`` (flattened per example), or raise.
+
+    Refused: non-numeric data, fewer than two axes, an empty batch, NaN or infinite values.
+    """
+    try:
+        array = np.asarray(z)
+    except Exception as error:  # noqa: BLE001 - any conversion failure is the user's input
+        raise TypeError(f"{what} could not be converted to an array: {error}") from error
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f"{what} must be numeric, got dtype {array.dtype}")
+    if array.ndim < 2:
+        raise ValueError(f"{what} must be a batch of codes of shape (n, ...); got {array.shape}")
+    if array.shape[0] == 0 or array[0].size == 0:
+        raise ValueError(f"{what} is empty (shape {array.shape})")
+    flat = array.reshape(len(array), -1).astype("float64")
+    finite = np.isfinite(flat).all(axis=1)
+    if not finite.all():
+        raise ValueError(
+            f"{what} contain NaN or infinite values ({int((~finite).sum())} of {len(flat)} "
+            "codes): the encoder diverged or its input was not finite"
+        )
+    return flat

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_latent.layers import Conv2D, SpatialMean
+from keras_latent.layers import Conv2D, EccentricRegularization, SpatialMean
+from keras_latent.losses import eccentric_loss
 from tests.helpers import gradients
 
 
@@ -39,3 +40,84 @@ def test_conv2d_matches_keras_and_trains_on_a_batch_of_one(filters):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
     restored = Conv2D.from_config(ours.get_config())
     assert type(restored) is Conv2D and restored.filters == filters
+
+
+# ------------------------------------------------------------------ EccentricRegularization
+@pytest.mark.backend
+def test_eccentric_regularization_is_an_identity_that_adds_its_weighted_loss():
+    z = np.random.default_rng(0).normal(size=(6, 2, 2, 3)).astype("float32")
+    layer = EccentricRegularization(weight=0.3, power=2.0, attraction=0.5)
+    out = layer(z)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(out), z)
+    (loss,) = layer.losses
+    expected = 0.3 * float(eccentric_loss(z, power=2.0, attraction=0.5))
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    assert layer.compute_output_shape((None, 2, 2, 3)) == (None, 2, 2, 3)
+
+
+def dense_model(kind):
+    """A small dense autoencoder with the regularizer on its 3-value code."""
+    if kind == "functional":
+        inputs = keras.Input((8,))
+        code = keras.layers.Dense(3, name="code")(inputs)
+        code = EccentricRegularization(weight=0.5, name="eccentric")(code)
+        return keras.Model(inputs, keras.layers.Dense(8)(code))
+
+    class Subclassed(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.code = keras.layers.Dense(3, name="code")
+            self.eccentric = EccentricRegularization(weight=0.5, name="eccentric")
+            self.out = keras.layers.Dense(8)
+
+        def call(self, x):
+            return self.out(self.eccentric(self.code(x)))
+
+    return Subclassed()
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("kind", ["functional", "subclassed"])
+def test_eccentric_regularization_trains_in_functional_and_subclassed_models(kind):
+    x = np.random.default_rng(1).normal(size=(64, 8)).astype("float32")
+    model = dense_model(kind)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    # Keras' compute_loss adds the layer's loss to the compiled one: mse + 0.5 * eccentric.
+    first = model.evaluate(x, x, batch_size=64, verbose=0)
+    mse = float(np.mean((keras.ops.convert_to_numpy(model(x)) - x) ** 2))
+    code = keras.ops.convert_to_numpy(model.get_layer("code")(keras.ops.convert_to_tensor(x)))
+    assert first == pytest.approx(mse + 0.5 * float(eccentric_loss(code)), rel=1e-4)
+    history = model.fit(x, x, batch_size=64, epochs=40, verbose=0)
+    assert history.history["loss"][-1] < 0.9 * history.history["loss"][0]
+
+
+@pytest.mark.backend
+def test_eccentric_regularization_keras_round_trip(tmp_path):
+    model = dense_model("functional")
+    model.compile(optimizer="adam", loss="mse")
+    path = tmp_path / "dense.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    layer = loaded.get_layer("eccentric")
+    assert isinstance(layer, EccentricRegularization)
+    assert layer.get_config() == model.get_layer("eccentric").get_config()
+    x = np.random.default_rng(2).normal(size=(5, 8)).astype("float32")
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(weight=-1.0), ValueError),
+        (dict(weight=float("inf")), ValueError),
+        (dict(weight="big"), TypeError),
+        (dict(power=-0.5), ValueError),
+        (dict(attraction=0.0), ValueError),
+        (dict(chunk_size=0), ValueError),
+    ],
+)
+def test_eccentric_regularization_refuses_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        EccentricRegularization(**kwargs)

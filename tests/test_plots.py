@@ -34,3 +34,17 @@ def test_interpolations_framed_by_their_inputs(tmp_path):
     assert band[:, -band.shape[1] // 12 :].mean() > 0.9  # last column: input B (white)
     with pytest.raises(ValueError, match="endpoints must each have shape"):
         plots.save_interpolations(frames, tmp_path / "h.png", endpoints=(x_a[:1], x_b))
+
+
+def test_save_component_traversals_writes_one_row_per_component(tmp_path, random_images):
+    from keras_latent.models import Autoencoder
+    from tests.helpers import TINY
+
+    model = Autoencoder(**TINY, seed=0)
+    path = plots.save_component_traversals(
+        model, random_images(40), tmp_path / "pcs.png", components=3, steps=5
+    )
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[1] > image.shape[0]  # 5 columns, 3 rows
+    with pytest.raises(ValueError, match="components must lie in"):
+        plots.save_component_traversals(model, random_images(40), tmp_path / "x.png", 257)

@@ -10,16 +10,24 @@ latent, softmax cross-entropy) trains alongside, as in the paper's representatio
 its gradient never reaches the autoencoder.
 """
 
+from pathlib import Path
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_latent import validation
 from keras_latent.architectures import build_decoder, build_encoder
+from keras_latent.files import atomic_path, read_json, write_json
+from keras_latent.principal_components import principal_components
+from keras_latent.sampling import LatentSampler, make_sampler
 
 # Adam as in the official TF1 code: lr 1e-4, epsilon 1e-8 (Keras' default epsilon is 1e-7).
 LEARNING_RATE = 1e-4
 ADAM_EPSILON = 1e-8
+# Files of a fitted latent sampler inside a .keras file's assets.
+SAMPLER_CONFIG = "latent_sampler.json"
+SAMPLER_ARRAYS = "latent_sampler.npz"
 
 
 def default_optimizer():
@@ -78,6 +86,7 @@ class Autoencoder(keras.Model):
             self.probe = keras.layers.Dense(self.num_classes, name="probe")
             self.probe.build((None, self.latent_size))
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.latent_sampler = None  # set by fit_sampler; saved in .keras files
         self.loss_trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
         if self.probe is not None:
             self.probe_loss_tracker = keras.metrics.Mean(name="probe_loss")
@@ -227,11 +236,54 @@ class Autoencoder(keras.Model):
         frames = self.decode(codes.reshape((-1, *self.latent_shape)), batch_size)
         return frames.reshape((len(z_a), int(steps), *self.image_shape))
 
-    def sample(self, n, **kwargs):
-        raise NotImplementedError(
-            f"{type(self).__name__} has no prior to sample from; use a model with a prior (VAE, "
-            "AAE) or fit a latent sampler (keras_latent.sampling) on encoded training data"
-        )
+    # ----------------------------------------------------------- the latent distribution
+    def principal_components(self, x, batch_size=256, allow_singular=False):
+        """Principal components of the codes of images ``x`` (the latent covariance's
+        eigenvectors by decreasing variance): see ``keras_latent.principal_components``.
+        ``.eccentricity`` is the ratio of the largest to the smallest variance."""
+        return principal_components(self.encode(x, batch_size), allow_singular=allow_singular)
+
+    def fit_sampler(self, x, kind="gmm", batch_size=256, **kwargs):
+        """Fit a latent sampler on the codes of images ``x``; ``sample`` then draws from it.
+
+        ``kind``: "gmm" (``GaussianMixtureSampler``, 10 components by default) or "pca"
+        (``PrincipalComponentSampler``); ``kwargs`` go to the sampler. The fitted sampler is
+        kept in ``.keras`` files (not in weights-only files: refit it after ``load_weights``).
+        Returns the sampler.
+        """
+        sampler = make_sampler(kind, **kwargs)
+        sampler.fit(self.encode(x, batch_size))
+        self.latent_sampler = sampler
+        return sampler
+
+    def sample(self, n, batch_size=256):
+        """Decode ``n`` codes drawn from the fitted latent sampler: ``(n, H, W, C)``."""
+        if self.latent_sampler is None:
+            raise RuntimeError(
+                f"{type(self).__name__} has no latent sampler: call "
+                "model.fit_sampler(x_train, kind='gmm' or 'pca') on training images first"
+            )
+        return self.decode(self.latent_sampler.sample(n), batch_size)
+
+    def save_assets(self, dir_path):
+        """Keras saving hook: write the fitted latent sampler (if any) beside the weights."""
+        if self.latent_sampler is None:
+            return
+        config, arrays = self.latent_sampler.state()
+        folder = Path(dir_path)
+        with atomic_path(folder / SAMPLER_ARRAYS) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+        write_json(folder / SAMPLER_CONFIG, config)
+
+    def load_assets(self, dir_path):
+        """Keras loading hook: restore the latent sampler saved by ``save_assets``."""
+        folder = Path(dir_path)
+        if not (folder / SAMPLER_CONFIG).exists():
+            return
+        with np.load(folder / SAMPLER_ARRAYS) as arrays:
+            self.latent_sampler = LatentSampler.from_state(
+                read_json(folder / SAMPLER_CONFIG), dict(arrays)
+            )
 
     @staticmethod
     def _map_batches(network, x, batch_size):

@@ -81,9 +81,45 @@ def test_keras_round_trip(tmp_path, random_images):
     np.testing.assert_allclose(loaded.reconstruct(x), model.reconstruct(x), atol=1e-6)
 
 
-def test_sample_without_a_prior_says_what_to_do():
-    with pytest.raises(NotImplementedError, match="no prior"):
+def test_sample_without_a_fitted_sampler_says_what_to_do():
+    with pytest.raises(RuntimeError, match=r"no latent sampler: call model.fit_sampler\(x_train"):
         tiny_ae().sample(4)
+
+
+@pytest.mark.parametrize("kind", ["gmm", "pca"])
+def test_fit_sampler_then_sample_decodes_drawn_codes(random_images, kind):
+    model = tiny_ae()
+    x = random_images(40)
+    sampler = model.fit_sampler(x, kind=kind, n_components=3, seed=0)
+    assert model.latent_sampler is sampler and sampler.latent_shape == model.latent_shape
+    images = model.sample(5)
+    assert images.shape == (5, 32, 32, 1) and np.isfinite(images).all()
+    # The images are the decoded codes of the sampler's next draws.
+    fresh = type(sampler)(n_components=3, seed=0).fit(model.encode(x))
+    fresh.sample(5)
+    np.testing.assert_allclose(model.sample(2), model.decode(fresh.sample(2)), atol=1e-5)
+
+
+def test_principal_components_of_the_codes(random_images):
+    model = tiny_ae()
+    x = random_images(40)
+    with pytest.raises(ValueError, match="rank at most 39 < 256"):
+        model.principal_components(x)  # d_z = 256 needs at least 257 images
+    pcs = model.principal_components(x, allow_singular=True)
+    assert pcs.latent_shape == model.latent_shape and pcs.rank <= 39
+    np.testing.assert_allclose(pcs.mean, model.encode(x).reshape(40, -1).mean(0), atol=1e-6)
+
+
+def test_the_fitted_sampler_is_kept_in_keras_files(tmp_path, random_images):
+    model = tiny_ae()
+    model.fit_sampler(random_images(30), n_components=2, seed=4)
+    model.save(tmp_path / "ae.keras")
+    loaded = keras.models.load_model(tmp_path / "ae.keras")
+    assert loaded.latent_sampler.kind == "gmm" and loaded.latent_sampler.n_components == 2
+    np.testing.assert_allclose(loaded.latent_sampler.means, model.latent_sampler.means)
+    np.testing.assert_allclose(loaded.sample(3), model.sample(3), atol=1e-5)  # same seed state
+    tiny_ae().save(tmp_path / "none.keras")  # no sampler: nothing saved, none restored
+    assert keras.models.load_model(tmp_path / "none.keras").latent_sampler is None
 
 
 @pytest.mark.parametrize(

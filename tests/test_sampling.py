@@ -1,0 +1,96 @@
+"""Latent samplers: what they fit, what they draw, their state, and bad input."""
+
+import numpy as np
+import pytest
+
+from keras_latent.sampling import (
+    GaussianMixtureSampler,
+    LatentSampler,
+    PrincipalComponentSampler,
+    make_sampler,
+)
+
+
+def two_clusters(n=600, seed=0):
+    """Codes (n, 2, 3): two well separated Gaussian clusters, weights 1/3 and 2/3."""
+    rng = np.random.default_rng(seed)
+    labels = rng.random(n) < 1 / 3
+    centres = np.where(labels[:, None], -4.0, 4.0)
+    return (centres + 0.5 * rng.normal(size=(n, 6))).reshape(n, 2, 3).astype("float32")
+
+
+def test_gaussian_mixture_recovers_the_clusters_and_samples_from_them():
+    codes = two_clusters()
+    sampler = GaussianMixtureSampler(n_components=2, seed=0).fit(codes)
+    assert sorted(np.round(sampler.weights, 1)) == [0.3, 0.7]
+    drawn = sampler.sample(3000)
+    assert drawn.shape == (3000, 2, 3) and drawn.dtype == np.float32
+    flat = drawn.reshape(3000, -1)
+    low = flat.mean(axis=1) < 0
+    assert low.mean() == pytest.approx(1 / 3, abs=0.04)
+    data = codes.reshape(len(codes), -1)
+    data_low = data[data.mean(axis=1) < 0]
+    np.testing.assert_allclose(flat[low].mean(0), data_low.mean(0), atol=0.06)
+    np.testing.assert_allclose(flat[low].std(0), data_low.std(0), atol=0.04)
+    # Component labels are shuffled, not grouped; successive calls differ; seeds repeat.
+    assert 0.1 < low[:100].mean() < 0.6
+    assert not np.allclose(sampler.sample(5), sampler.sample(5))
+    first = GaussianMixtureSampler(n_components=2, seed=0).fit(codes).sample(5)
+    np.testing.assert_array_equal(first, GaussianMixtureSampler(2, seed=0).fit(codes).sample(5))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_every_covariance_type_samples(covariance_type):
+    sampler = GaussianMixtureSampler(2, covariance_type=covariance_type, seed=1)
+    drawn = sampler.fit(two_clusters(n=200)).sample(400).reshape(400, -1)
+    assert np.isfinite(drawn).all()
+    assert (drawn.mean(axis=1) < 0).mean() == pytest.approx(1 / 3, abs=0.1)
+
+
+def test_principal_component_sampler_matches_the_covariance_of_its_components():
+    rng = np.random.default_rng(2)
+    codes = (rng.normal(size=(5000, 3)) * [3.0, 1.0, 0.1] + [1.0, 2.0, 3.0]).astype("float32")
+    full = PrincipalComponentSampler(seed=0).fit(codes).sample(20000)
+    np.testing.assert_allclose(np.cov(full, rowvar=False), np.cov(codes, rowvar=False), atol=0.2)
+    np.testing.assert_allclose(full.mean(0), codes.mean(0), atol=0.1)  # 4.5 standard errors
+    top = PrincipalComponentSampler(n_components=1, scale=0.5, seed=0).fit(codes).sample(20000)
+    np.testing.assert_allclose(top.std(0), [1.5, 0.0, 0.0], atol=0.05)  # along v_1 only
+
+
+def test_state_round_trip_restores_a_sampler_that_draws_the_same():
+    codes = two_clusters(n=200)
+    for sampler in (GaussianMixtureSampler(2, seed=3), PrincipalComponentSampler(2, seed=3)):
+        sampler.fit(codes)
+        config, arrays = sampler.state()
+        restored = LatentSampler.from_state(config, arrays)
+        assert type(restored) is type(sampler) and restored.latent_shape == (2, 3)
+        fresh = type(sampler)(2, seed=3).fit(codes)
+        np.testing.assert_allclose(restored.sample(7), fresh.sample(7))
+
+
+def test_bad_input_gets_clear_errors():
+    codes = two_clusters(n=20)
+    with pytest.raises(ValueError, match="10 components needs at least 10 codes to fit; got 4"):
+        GaussianMixtureSampler(10).fit(codes[:4])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        GaussianMixtureSampler(2).fit(np.full((20, 3), np.nan))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        PrincipalComponentSampler().fit(np.array([[0.0, 1.0], [np.inf, 0.0], [1.0, 1.0]]))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        GaussianMixtureSampler().sample(3)
+    with pytest.raises(ValueError, match="positive integer"):
+        PrincipalComponentSampler().fit(codes).sample(0)
+    with pytest.raises(ValueError, match="exceeds the 6 dimensions"):
+        PrincipalComponentSampler(n_components=7).fit(codes)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        make_sampler("flow")
+    with pytest.raises(ValueError, match="covariance_type"):
+        GaussianMixtureSampler(covariance_type="banded")
+    with pytest.raises(ValueError, match="n_components must be >= 1"):
+        GaussianMixtureSampler(0)
+    with pytest.raises(ValueError, match="scale"):
+        PrincipalComponentSampler(scale=0.0)
+    with pytest.raises(TypeError, match="seed"):
+        PrincipalComponentSampler(seed=1.5)
+    with pytest.raises(ValueError, match="unknown sampler kind"):
+        LatentSampler.from_state({"kind": "flow", "latent_shape": [2]}, {})
