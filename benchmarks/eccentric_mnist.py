@@ -13,8 +13,8 @@ model it measures on the 10,000 test images:
 - ``probe_accuracy``: the alongside linear probe (the ACAI paper's protocol);
 - ``clustering_accuracy``, ``frechet_distance``: from ``keras_latent.metrics`` (K-means on the
   whitened codes; Fréchet distance in the MNIST classifier's feature space between test images
-  and samples of a 10-component Gaussian mixture fitted on training codes), when those metrics
-  are installed; ``null`` otherwise.
+  and samples of a 10-component Gaussian mixture fitted on training codes); ``null`` (with a
+  note) only in a checkout without those modules.
 
 Results are written atomically to ``--output`` (default
 ``benchmarks/results/eccentric_mnist_{steps}steps.json``) and printed as a Markdown table.

@@ -431,8 +431,8 @@ def run_sample(args):
     keras.utils.set_random_seed(args.seed)
     try:
         images = keras.ops.convert_to_numpy(model.sample(args.n)).astype("float32")
-    except NotImplementedError as error:
-        raise NotImplementedError(f"{name} cannot sample: {error}") from None
+    except RuntimeError as error:  # no prior, or no fitted latent sampler
+        raise ValueError(f"{name} cannot sample: {error}") from None
     cols = math.ceil(math.sqrt(args.n))
     rows = math.ceil(args.n / cols)
     pad = np.full((rows * cols - len(images), *images.shape[1:]), -1.0, dtype="float32")

@@ -268,7 +268,7 @@ def test_interpolate_and_sample_bad_input(mnist_run, tmp_path, monkeypatch, caps
     assert "not a lines model" in capsys.readouterr().err
 
     assert cli.main(["sample", str(run), "--n", "4"]) == 2
-    assert "ae_mnist cannot sample: Autoencoder has no prior" in capsys.readouterr().err
+    assert "ae_mnist cannot sample: Autoencoder has no latent sampler" in capsys.readouterr().err
 
     def prior(self, n, **kwargs):  # stands in for a model with a prior
         return np.linspace(-1, 1, n * 32 * 32).reshape(n, 32, 32, 1).astype("float32")
