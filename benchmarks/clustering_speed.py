@@ -30,6 +30,7 @@ import scipy
 import sklearn
 from sklearn.cluster import KMeans
 
+from keras_latent.cli import cpu_model
 from keras_latent.files import write_json
 from keras_latent.metrics.kmeans import kmeans
 from keras_latent.metrics.representation import Whitening, cluster_accuracy
@@ -94,17 +95,6 @@ def run_case(name, n, d, n_init, sklearn_n_init, seed):
     }
     print(f"{name}: {record}", flush=True)
     return record
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def table(records, n_init):
