@@ -17,6 +17,14 @@ def seeded():
 
 
 @pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty ``KERAS_LATENT_HOME`` (the preset download cache) under ``tmp_path``."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("KERAS_LATENT_HOME", str(home))
+    return home
+
+
+@pytest.fixture
 def random_images():
     def make(n, shape=(32, 32, 1), seed=0):
         rng = np.random.default_rng(seed)

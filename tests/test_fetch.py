@@ -12,13 +12,6 @@ from keras_latent.files import sha256_file
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    monkeypatch.setenv("KERAS_LATENT_HOME", str(home))
-    return home
-
-
-@pytest.fixture
 def preset(tmp_path):
     """A preset-shaped folder (the files' contents do not matter to fetch), no weights."""
     folder = tmp_path / "src" / "p"

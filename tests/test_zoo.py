@@ -19,13 +19,6 @@ PRESET_FILES = ["README.md", "config.json", "metadata.json", "model.weights.h5"]
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    monkeypatch.setenv("KERAS_LATENT_HOME", str(home))
-    return home
-
-
-@pytest.fixture
 def tiny_preset(tmp_path):
     model = Autoencoder(**TINY, seed=3, name="tiny")
     path = zoo.save_preset(
