@@ -78,21 +78,22 @@ class ACAI(Autoencoder):
         """``d(images)`` with stop-gradient critic weights: gradients reach only the images."""
         frozen = [ops.stop_gradient(v) for v in self.critic.trainable_variables]
         scores, _ = self.critic.stateless_call(frozen, self.critic.non_trainable_variables, images)
-        return scores
+        return ops.cast(scores, "float32")
 
     def loss_terms(self, x, outputs, training):
         z, x_hat = outputs["latent"], outputs["reconstruction"]
         alpha = self.mixing_coefficients(ops.shape(z)[0])
         z_mix = alpha * z + (1.0 - alpha) * ops.flip(z, axis=0)
-        x_mix = self.decoder(z_mix, training=training)
+        x_mix = ops.cast(self.decoder(z_mix, training=training), "float32")
 
         reconstruction = ops.mean(ops.square(x - x_hat))
         adversarial = ops.mean(ops.square(self.critic_frozen(x_mix)))
 
         gamma = self.critic_regularization
-        critic_mix = self.critic(ops.stop_gradient(x_mix), training=training)
-        critic_real = self.critic(
-            ops.stop_gradient(gamma * x + (1.0 - gamma) * x_hat), training=training
+        critic_mix = ops.cast(self.critic(ops.stop_gradient(x_mix), training=training), "float32")
+        critic_real = ops.cast(
+            self.critic(ops.stop_gradient(gamma * x + (1.0 - gamma) * x_hat), training=training),
+            "float32",
         )
         critic = ops.mean(ops.square(critic_mix - ops.reshape(alpha, (-1,)))) + ops.mean(
             ops.square(critic_real)

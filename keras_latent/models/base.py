@@ -125,6 +125,7 @@ class Autoencoder(keras.Model):
         if sample_weight is not None:
             raise ValueError("keras-latent models do not support sample_weight")
         x = ops.convert_to_tensor(x)  # torch's train_on_batch passes numpy arrays through
+        y_pred = {k: ops.cast(v, "float32") for k, v in y_pred.items()}
         total, terms = self.loss_terms(x, y_pred, training)
         for tracker in self.loss_trackers:
             tracker.update_state(terms[tracker.name])
