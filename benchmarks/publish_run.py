@@ -3,9 +3,10 @@
     python benchmarks/publish_run.py runs/measure8k/acai_lines acai_lines
 
 Loads the run (``config.json``, ``model.weights.h5``, ``metrics.json`` written by
-``keras-latent train``), checks that its architecture is the preset's, and writes
-``zoo/PRESET`` with :func:`keras_latent.zoo.save_preset`, recording in ``metadata.json``
-(``weights``) how the run was trained and the metrics measured on it.
+``keras-latent train`` and, for image datasets, scored by ``keras-latent evaluate``), checks
+that its architecture is the preset's, and writes ``zoo/PRESET`` with
+:func:`keras_latent.zoo.save_preset`, recording in ``metadata.json`` (``weights``) how the run
+was trained and the metrics measured on it.
 """
 
 import argparse
@@ -44,16 +45,22 @@ def main(argv=None):
     training = record["training"]
     weights = {key: training[key] for key in TRAINING_KEYS if key in training}
     weights["date"] = training.get("finished")
-    weights["metrics"] = {
-        key: record["lines"][key]
-        for key in ("mean_distance", "smoothness")
-        if key in record.get("lines", {})
-    }
+    weights["metrics"] = measured(record)
+    if record.get("evaluation"):
+        weights["evaluation"] = record["evaluation"]
     weights["command"] = (
         f"keras-latent train {args.preset} --steps {training['steps']} --seed {training['seed']}"
     )
     path = zoo.save_preset(model, args.zoo / args.preset, metadata={"weights": weights})
     print(f"wrote {path}")
+
+
+def measured(record):
+    """The run's scores: the lines metrics, or the test-set metrics of ``keras-latent
+    evaluate`` (reconstruction MSE, probe and clustering accuracy)."""
+    if "lines" in record:
+        return {key: record["lines"][key] for key in ("mean_distance", "smoothness")}
+    return {key: value for key, value in record.get("test", {}).items() if key != "test_images"}
 
 
 def architecture(model):
