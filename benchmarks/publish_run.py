@@ -10,6 +10,7 @@ was trained and the metrics measured on it.
 """
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 
 from keras_latent import presets, saving, zoo
@@ -44,7 +45,7 @@ def main(argv=None):
     record = read_json(args.run / "metrics.json")
     training = record["training"]
     weights = {key: training[key] for key in TRAINING_KEYS if key in training}
-    weights["date"] = training.get("finished")
+    weights["date"] = training.get("finished") or finished_date(args.run)
     weights["metrics"] = measured(record)
     if record.get("evaluation"):
         weights["evaluation"] = record["evaluation"]
@@ -53,6 +54,12 @@ def main(argv=None):
     )
     path = zoo.save_preset(model, args.zoo / args.preset, metadata={"weights": weights})
     print(f"wrote {path}")
+
+
+def finished_date(run):
+    """When the run was finalised: the time ``checkpoint.json`` was marked finished."""
+    stamp = (run / "checkpoint.json").stat().st_mtime
+    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
 
 
 def measured(record):

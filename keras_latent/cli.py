@@ -22,6 +22,7 @@ import os
 import platform
 import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -231,6 +232,7 @@ def finish_run(model, output, name, dataset, state, args):
             "wall_time_s": round(state["wall_time_s"], 2),
             "images_per_second": round(steps * batch_size / max(state["fit_time_s"], 1e-9), 1),
             "history": state["history"],
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     }
     output = Path(output)
