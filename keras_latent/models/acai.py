@@ -24,6 +24,7 @@ reconstruction itself; allowed, but the critic learns nothing useful from such a
 import keras
 from keras import ops
 
+from keras_latent import distribute
 from keras_latent.architectures import build_critic
 from keras_latent.models.base import Autoencoder
 
@@ -70,9 +71,24 @@ class ACAI(Autoencoder):
         )
 
     def mixing_coefficients(self, batch_size):
-        """``alpha = 0.5 - |u - 0.5|``, ``u ~ U(0, 1)``: uniform on [0, 0.5], shape (n, 1, 1, 1)."""
-        u = keras.random.uniform((batch_size, 1, 1, 1), seed=self.seed_generator)
+        """``alpha = 0.5 - |u - 0.5|``, ``u ~ U(0, 1)``: uniform on [0, 0.5], shape (n, 1, 1, 1).
+
+        Under ``tf.distribute`` each replica takes its own slice of one global draw
+        (``keras_latent.distribute.replica_draw``), so replicas do not share alphas.
+        """
+        u = distribute.replica_draw(
+            lambda n: keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator), batch_size
+        )
         return 0.5 - ops.abs(u - 0.5)
+
+    def partner(self, z):
+        """The codes each code is mixed with: the batch reversed, ``z[::-1]`` (the paper's).
+
+        Under ``keras.distribution.DataParallel`` (JAX) the batch is the global batch; under a
+        ``tf.distribute`` strategy it is the replica's slice, so codes pair within a replica.
+        Both pair each example with another example of a shuffled batch.
+        """
+        return ops.flip(z, axis=0)
 
     def critic_frozen(self, images):
         """``d(images)`` with stop-gradient critic weights: gradients reach only the images."""
@@ -83,7 +99,7 @@ class ACAI(Autoencoder):
     def loss_terms(self, x, outputs, training):
         z, x_hat = outputs["latent"], outputs["reconstruction"]
         alpha = self.mixing_coefficients(ops.shape(z)[0])
-        z_mix = alpha * z + (1.0 - alpha) * ops.flip(z, axis=0)
+        z_mix = alpha * z + (1.0 - alpha) * self.partner(z)
         x_mix = ops.cast(self.decoder(z_mix, training=training), "float32")
 
         reconstruction = ops.mean(ops.square(x - x_hat))
