@@ -105,7 +105,8 @@ results["distributed"] = train(ACAI)
 
 # The reversal of a batch sharded over the two devices is the reversal of the global batch.
 mesh = jax.sharding.Mesh(np.array(jax.devices()), ("batch",))
-sharded = jax.device_put(x[:8], jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch")))
+batch_sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+sharded = jax.device_put(x[:8], batch_sharding)
 assert len(sharded.sharding.device_set) == 2
 flipped = jax.jit(lambda z: ops.flip(z, axis=0))(sharded)
 results["flip_is_global"] = bool(np.array_equal(np.asarray(flipped), x[:8][::-1]))
