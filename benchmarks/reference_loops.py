@@ -10,7 +10,8 @@ end of the last (the first step traces / warms up), so it is comparable with the
 - ``torch_eager_loop``: PyTorch eager with ``torch.nn`` modules that mirror
   ``keras_latent.architectures`` (NCHW, PyTorch's native layout), the same losses (ACAI's
   adversarial term through ``torch.func.functional_call`` with detached critic weights: the
-  stop-gradient formulation of ``keras_latent.models.acai``), one ``torch.optim.Adam``.
+  stop-gradient formulation of ``keras_latent.models.acai``), one ``torch.optim.Adam``; on
+  the GPU when CUDA is available.
 - ``pythae_loop``: pythae's ``BaseTrainer.train_step`` (one epoch) on its ``AE`` with the same
   torch encoder and decoder. pythae is not a keras-latent dependency: absent, it is skipped.
 """
@@ -95,9 +96,10 @@ def torch_eager_loop(model_name, arch, images, batch, steps, bf16=False):
     from torch.func import functional_call
 
     torch.manual_seed(0)
-    nets = _torch_modules(model_name, **arch)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    nets = _torch_modules(model_name, **arch).to(device)
     optimizer = torch.optim.Adam(nets.parameters(), lr=1e-4, eps=1e-8)
-    data = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+    data = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2))).to(device)
 
     def critic_score(params, x):
         out = functional_call(nets["critic"], params, (x,)) if params else nets["critic"](x)
@@ -108,7 +110,7 @@ def torch_eager_loop(model_name, arch, images, batch, steps, bf16=False):
         x_hat = nets["decoder"](z).float()
         total = torch.mean((x - x_hat) ** 2)
         if model_name == "acai":
-            alpha = 0.5 - torch.abs(torch.rand(x.shape[0], 1, 1, 1) - 0.5)
+            alpha = 0.5 - torch.abs(torch.rand(x.shape[0], 1, 1, 1, device=device) - 0.5)
             x_mix = nets["decoder"](alpha * z + (1 - alpha) * torch.flip(z, dims=(0,))).float()
             frozen = {k: v.detach() for k, v in nets["critic"].named_parameters()}
             adversarial = torch.mean(critic_score(frozen, x_mix) ** 2)
@@ -121,7 +123,7 @@ def torch_eager_loop(model_name, arch, images, batch, steps, bf16=False):
 
     def step(i):
         x = data[i * batch : (i + 1) * batch]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
             total = loss(x)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
@@ -131,7 +133,8 @@ def torch_eager_loop(model_name, arch, images, batch, steps, bf16=False):
     step(0)
     start = time.perf_counter()
     for i in range(1, steps):
-        step(i)
+        total = step(i)
+    total.item()  # wait for the device
     return _rate(batch, steps - 1, time.perf_counter() - start)
 
 
