@@ -57,6 +57,8 @@ POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 BASELINES = ("tf_function", "torch_eager", "pythae")
 POOL_BATCHES = 256  # distinct random batches fit cycles over when steps exceed it
 MARK = "RESULT "
+# Environment variables that change the measured speed, recorded with the results.
+ENVIRONMENT = ("XLA_FLAGS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "TF_ENABLE_ONEDNN_OPTS")
 
 
 def parse_args(argv=None):
@@ -296,7 +298,8 @@ def ratios(results):
 def markdown(report):
     lines = [
         f"Machine: {report['machine']}; batch {report['batch_size']}, {report['steps']} steps "
-        f"per configuration; `{report['command']}`",
+        f"per configuration; `{report['command']}`"
+        + "".join(f"; {k}={v}" for k, v in report["environment"].items()),
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if v),
         "",
@@ -347,9 +350,7 @@ def main(argv=None):
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
         "devices": devices,
         "versions": versions(),
-        "environment": {
-            k: os.environ[k] for k in ("XLA_FLAGS", "OMP_NUM_THREADS") if k in os.environ
-        },
+        "environment": {k: os.environ[k] for k in ENVIRONMENT if k in os.environ},
         "batch_size": args.batch_size,
         "steps": args.steps,
         "results": results,
