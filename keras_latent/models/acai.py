@@ -15,7 +15,8 @@ terms see stop-gradient images, and the autoencoder's adversarial term calls the
 ``stateless_call`` with stop-gradient weights, so its gradient reaches the decoder through the
 critic's activations but never moves the critic. Adam is element-wise, so one Adam over all
 variables equals the official separate Adams at the same learning rate. The stop-gradient form
-runs the critic three times per step (the official code backpropagates twice instead).
+runs the critic over three batches per step (the official code backpropagates twice instead):
+the two stop-gradient batches of the critic's own loss go through it in one call.
 
 A batch of one pairs each code with itself (``z[::-1] == z``): the interpolant is then the
 reconstruction itself; allowed, but the critic learns nothing useful from such a batch.
@@ -24,6 +25,7 @@ reconstruction itself; allowed, but the critic learns nothing useful from such a
 import keras
 from keras import ops
 
+from keras_latent import distribute
 from keras_latent.architectures import build_critic
 from keras_latent.models.base import Autoencoder
 
@@ -70,9 +72,24 @@ class ACAI(Autoencoder):
         )
 
     def mixing_coefficients(self, batch_size):
-        """``alpha = 0.5 - |u - 0.5|``, ``u ~ U(0, 1)``: uniform on [0, 0.5], shape (n, 1, 1, 1)."""
-        u = keras.random.uniform((batch_size, 1, 1, 1), seed=self.seed_generator)
+        """``alpha = 0.5 - |u - 0.5|``, ``u ~ U(0, 1)``: uniform on [0, 0.5], shape (n, 1, 1, 1).
+
+        Under ``tf.distribute`` each replica takes its own slice of one global draw
+        (``keras_latent.distribute.replica_draw``), so replicas do not share alphas.
+        """
+        u = distribute.replica_draw(
+            lambda n: keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator), batch_size
+        )
         return 0.5 - ops.abs(u - 0.5)
+
+    def partner(self, z):
+        """The codes each code is mixed with: the batch reversed, ``z[::-1]`` (the paper's).
+
+        Under ``keras.distribution.DataParallel`` (JAX) the batch is the global batch; under a
+        ``tf.distribute`` strategy it is the replica's slice, so codes pair within a replica.
+        Both pair each example with another example of a shuffled batch.
+        """
+        return ops.flip(z, axis=0)
 
     def critic_frozen(self, images):
         """``d(images)`` with stop-gradient critic weights: gradients reach only the images."""
@@ -83,18 +100,20 @@ class ACAI(Autoencoder):
     def loss_terms(self, x, outputs, training):
         z, x_hat = outputs["latent"], outputs["reconstruction"]
         alpha = self.mixing_coefficients(ops.shape(z)[0])
-        z_mix = alpha * z + (1.0 - alpha) * ops.flip(z, axis=0)
+        z_mix = alpha * z + (1.0 - alpha) * self.partner(z)
         x_mix = ops.cast(self.decoder(z_mix, training=training), "float32")
 
         reconstruction = ops.mean(ops.square(x - x_hat))
         adversarial = ops.mean(ops.square(self.critic_frozen(x_mix)))
 
+        # The critic's own terms in one pass over both stop-gradient batches (the critic has no
+        # batch-dependent layer, so this equals two passes, with fewer and larger ops).
         gamma = self.critic_regularization
-        critic_mix = ops.cast(self.critic(ops.stop_gradient(x_mix), training=training), "float32")
-        critic_real = ops.cast(
-            self.critic(ops.stop_gradient(gamma * x + (1.0 - gamma) * x_hat), training=training),
-            "float32",
-        )
+        real = gamma * x + (1.0 - gamma) * x_hat
+        both = ops.stop_gradient(ops.concatenate([x_mix, real], axis=0))
+        scores = ops.cast(self.critic(both, training=training), "float32")
+        n = ops.shape(x)[0]
+        critic_mix, critic_real = scores[:n], scores[n:]
         critic = ops.mean(ops.square(critic_mix - ops.reshape(alpha, (-1,)))) + ops.mean(
             ops.square(critic_real)
         )

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_latent import validation
+from keras_latent import distribute, validation
 from keras_latent.architectures import build_decoder, build_encoder
 from keras_latent.files import atomic_path, read_json, write_json
 from keras_latent.principal_components import principal_components
@@ -120,7 +120,9 @@ class Autoencoder(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The one training hook: ``loss_terms`` plus, given labels, the probe's cross-entropy.
 
-        Every term is logged under its name; ``loss`` is the sum that is minimised.
+        Every term is logged under its name; ``loss`` is the sum that is minimised. Under a
+        ``tf.distribute`` strategy the returned loss is divided by the number of replicas, as
+        Keras' own losses are (Keras sums the replicas' gradients and logs the sum).
         """
         if sample_weight is not None:
             raise ValueError("keras-latent models do not support sample_weight")
@@ -144,7 +146,7 @@ class Autoencoder(keras.Model):
             self.probe_loss_tracker.update_state(probe_loss)
             self.probe_accuracy.update_state(labels, logits)
             total = total + probe_loss
-        return total
+        return distribute.scale_loss(total)  # / replicas under tf.distribute (Keras sums them)
 
     # ------------------------------------------------------------------------- training
     def compile(self, optimizer=None, **kwargs):

@@ -1,0 +1,145 @@
+"""Forward + backward time of the ACAI MNIST convolutions in each framework, one process.
+
+    python benchmarks/conv_kernels.py --repeats 20
+    XLA_FLAGS=--xla_cpu_experimental_onednn_custom_call=true python benchmarks/conv_kernels.py
+
+Why are Keras' JAX and torch backends slower than TensorFlow on this CPU? A training step of
+the ACAI architecture is almost all 3x3 convolutions, so this times each framework's own
+convolution, with no Keras, on the shapes of the MNIST preset at batch 64 (NHWC, as Keras
+feeds them): ``sum(conv(x, w)^2)`` and its gradient with respect to ``x`` and ``w``, compiled
+where the framework compiles (``tf.function``, ``jax.jit``), eager for PyTorch in its native
+NCHW layout and in NHWC with the permutes that Keras' torch backend adds around each
+convolution. Prints milliseconds per call (median of ``--repeats``) and the ratio to
+TensorFlow (the first framework). Each framework runs in its own process (their thread pools
+would compete), interleaved over ``--rounds``; the best round per shape is kept.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+# (height/width, input channels, output channels) of the 3x3 convolutions of acai_mnist.
+SHAPES = [(32, 16, 16), (16, 16, 32), (16, 32, 32), (8, 32, 64), (8, 64, 64), (4, 64, 128)]
+BATCH = 64
+
+
+def median_ms(function, repeats):
+    function()  # compile / warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def tensorflow_step(x, w):
+    import tensorflow as tf
+
+    x, w = tf.constant(x), tf.constant(w)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            y = tf.nn.conv2d(x, w, 1, "SAME")
+            loss = tf.reduce_sum(y * y)
+        return tape.gradient(loss, [x, w])
+
+    return lambda: [g.numpy() for g in step()]
+
+
+def jax_step(x, w):
+    import jax
+    import jax.numpy as jnp
+
+    def loss(x, w):
+        y = jax.lax.conv_general_dilated(
+            x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
+        return jnp.sum(y * y)
+
+    step = jax.jit(jax.grad(loss, argnums=(0, 1)))
+    x, w = jnp.asarray(x), jnp.asarray(w)
+    return lambda: [g.block_until_ready() for g in step(x, w)]
+
+
+def torch_step(x, w, keras_layout):
+    import torch
+
+    x = torch.from_numpy(x)
+    w = torch.from_numpy(w)
+    if not keras_layout:
+        x = x.permute(0, 3, 1, 2).contiguous().requires_grad_()
+    else:
+        x = x.requires_grad_()
+    w = w.permute(3, 2, 0, 1).contiguous().requires_grad_()
+
+    def step():
+        inputs = x.permute(0, 3, 1, 2) if keras_layout else x
+        y = torch.nn.functional.conv2d(inputs, w, padding=1)
+        if keras_layout:
+            y = y.permute(0, 2, 3, 1)
+        loss = (y * y).sum()
+        return torch.autograd.grad(loss, [x, w])
+
+    return step
+
+
+RUNNERS = {
+    "tensorflow": tensorflow_step,
+    "jax": jax_step,
+    "torch_nchw": lambda x, w: torch_step(x, w, keras_layout=False),
+    "torch_nhwc_permuted": lambda x, w: torch_step(x, w, keras_layout=True),
+}
+
+
+def measure(framework, repeats):
+    """Milliseconds per call of each shape, for one framework (run in its own process)."""
+    rng = np.random.default_rng(0)
+    times = []
+    for size, cin, cout in SHAPES:
+        x = rng.standard_normal((BATCH, size, size, cin), dtype=np.float32)
+        w = rng.standard_normal((3, 3, cin, cout), dtype=np.float32) * 0.1
+        times.append(median_ms(RUNNERS[framework](x, w), repeats))
+    return times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved runs; best is kept")
+    parser.add_argument("--frameworks", nargs="+", choices=sorted(RUNNERS), default=list(RUNNERS))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print("RESULT", json.dumps(measure(args.worker, args.repeats)))
+        return
+    best = {}
+    for _ in range(args.rounds):
+        for name in args.frameworks:
+            command = [sys.executable, __file__, "--repeats", str(args.repeats), "--worker", name]
+            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+            out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+            line = next(v for v in out.stdout.splitlines() if v.startswith("RESULT "))
+            times = json.loads(line[len("RESULT ") :])
+            best[name] = [min(a, b) for a, b in zip(best.get(name, times), times)]
+    reference = best.get("tensorflow", best[args.frameworks[0]])
+    names = list(best)
+    print("| HxW, in -> out | " + " | ".join(f"{k} ms (ratio)" for k in names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    rows = [f"{s}x{s}, {cin} -> {cout}" for s, cin, cout in SHAPES] + ["total"]
+    for i, row in enumerate(rows):
+        pick = (lambda t: sum(t)) if row == "total" else (lambda t, i=i: t[i])
+        ref = pick(reference)
+        cells = " | ".join(f"{pick(best[k]):.2f} ({pick(best[k]) / ref:.2f})" for k in names)
+        print(f"| {row} | {cells} |")
+
+
+if __name__ == "__main__":
+    main()
