@@ -204,6 +204,7 @@ path = plots.save_grid(
 show(path)
 
 # %% [markdown]
-# In quick mode the model has seen a few thousand images, so the samples are blurry; the full
-# budget (5 epochs of MNIST) gives recognisable digits. `benchmarks/eccentric_mnist.py`
-# compares the eccentric autoencoder with RAE and IRMAE under one budget.
+# In quick mode the model has seen 2048 images once, so traversals and samples are blurs;
+# run the full mode (5 epochs of all 60,000 training images) or train longer for digits.
+# `benchmarks/eccentric_mnist.py` compares the eccentric autoencoder with RAE and IRMAE under
+# one budget.

@@ -25,7 +25,7 @@
 # budget).
 #
 # **Data.** MNIST from local files: set `KERAS_LATENT_DATA` to the folder holding the IDX
-# `.gz` files. **Quick mode** (`KERAS_LATENT_TUTORIAL_QUICK=1`): subsets, 2 probe epochs and
+# `.gz` files. **Quick mode** (`KERAS_LATENT_TUTORIAL_QUICK=1`): subsets, 5 probe epochs and
 # 10 K-means restarts instead of the full protocol (all images, 50 epochs, 1000 restarts).
 # Figures go to `KERAS_LATENT_TUTORIAL_OUTPUT` (default `figures/`).
 
@@ -45,7 +45,7 @@ FIGURES = Path(os.environ.get("KERAS_LATENT_TUTORIAL_OUTPUT", "figures"))
 FIGURES.mkdir(parents=True, exist_ok=True)
 N_TRAIN = 5000 if QUICK else None  # None: all 60,000
 N_TEST = 1000 if QUICK else None  # None: all 10,000
-PROBE_EPOCHS = 2 if QUICK else 50
+PROBE_EPOCHS = 5 if QUICK else 50
 RESTARTS = 10 if QUICK else 1000
 
 
@@ -129,7 +129,7 @@ for axis, (name, z) in zip(axes, latents.items()):
     pcs = kl.principal_components.principal_components(z, allow_singular=True)
     coordinates = pcs.project(z, 2)
     points = axis.scatter(*coordinates.T, c=y_test, cmap="tab10", s=3, vmin=-0.5, vmax=9.5)
-    axis.set_title(f"{name}: test codes on their top 2 principal components", fontsize=9)
+    axis.set_title(f"{name}: top 2 principal components", fontsize=9)
     axis.set_xticks([]), axis.set_yticks([])
 figure.colorbar(points, ax=axes, ticks=range(10), label="digit")
 path = FIGURES / "05_latent_pca.png"
