@@ -179,7 +179,8 @@ show(path)
 # batch between them; gradients are averaged. We run it on JAX, where Keras' distribution API
 # is most complete. Without several accelerators we can still watch it work: XLA can split
 # the CPU into virtual devices (`--xla_force_host_platform_device_count`), which must be set
-# before JAX starts, hence a fresh process. On a machine with GPUs, drop `XLA_FLAGS` and list the `"gpu"` devices.
+# before JAX starts, hence a fresh process. On a machine with GPUs, drop `XLA_FLAGS` and list
+# the `"gpu"` devices.
 
 # %%
 PARALLEL = f"""
