@@ -13,8 +13,7 @@ model it measures on the 10,000 test images:
 - ``probe_accuracy``: the alongside linear probe (the ACAI paper's protocol);
 - ``clustering_accuracy``, ``frechet_distance``: from ``keras_latent.metrics`` (K-means on the
   whitened codes; Fréchet distance in the MNIST classifier's feature space between test images
-  and samples of a 10-component Gaussian mixture fitted on training codes); ``null`` (with a
-  note) only in a checkout without those modules.
+  and samples of a 10-component Gaussian mixture fitted on training codes).
 
 Results are written atomically to ``--output`` (default
 ``benchmarks/results/eccentric_mnist_{steps}steps.json``) and printed as a Markdown table.
@@ -56,24 +55,12 @@ def build_models(args):
     return models
 
 
-def optional_metrics():
-    """The representation helper's metrics where installed: (module, frechet module) or Nones."""
-    try:
-        from keras_latent.metrics import representation
-    except ImportError:
-        representation = None
-    try:
-        from keras_latent.metrics import frechet
-    except ImportError:
-        frechet = None
-    return representation, frechet
-
-
 def train_and_measure(make, data, args):
     import keras
 
     from keras_latent.callbacks import FitTimer
     from keras_latent.datasets import ArrayStream
+    from keras_latent.metrics import frechet, representation
 
     (x_train, y_train), (x_test, y_test) = data
     keras.utils.set_random_seed(args.seed)
@@ -115,20 +102,15 @@ def train_and_measure(make, data, args):
     logits = keras.ops.convert_to_numpy(model.probe(z_test.reshape(len(z_test), -1)))
     record["probe_accuracy"] = float(np.mean(logits.argmax(axis=1) == y_test))
 
-    representation, frechet = optional_metrics()
-    record["clustering_accuracy"] = None
-    if representation is not None:
-        z_train = model.encode(x_train)
-        record["clustering_accuracy"] = float(
-            representation.clustering_accuracy_from_latents(
-                z_train, y_train, z_test, y_test, n_init=args.cluster_restarts, seed=args.seed
-            )
+    z_train = model.encode(x_train)
+    record["clustering_accuracy"] = float(
+        representation.clustering_accuracy_from_latents(
+            z_train, y_train, z_test, y_test, n_init=args.cluster_restarts, seed=args.seed
         )
-    record["frechet_distance"] = None
-    if frechet is not None:
-        model.fit_sampler(x_train, kind="gmm", n_components=10, seed=args.seed)
-        samples = model.sample(len(x_test))
-        record["frechet_distance"] = float(frechet.frechet_distance_images(x_test, samples))
+    )
+    model.fit_sampler(x_train, kind="gmm", n_components=10, seed=args.seed)
+    samples = model.sample(len(x_test))
+    record["frechet_distance"] = float(frechet.frechet_distance_images(x_test, samples))
     return record
 
 
@@ -195,7 +177,6 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown models {unknown}; known: {', '.join(models)}")
 
-    representation, frechet = optional_metrics()
     output = args.output or REPO / f"benchmarks/results/eccentric_mnist_{args.steps}steps.json"
     report = {
         "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
@@ -205,14 +186,6 @@ def main(argv=None):
         "keras": keras.__version__,
         "train_images": len(data[0][0]),
         "test_images": len(data[1][0]),
-        "notes": {
-            "clustering_accuracy": None
-            if representation
-            else "keras_latent.metrics.representation not installed in this checkout",
-            "frechet_distance": None
-            if frechet
-            else "keras_latent.metrics.frechet not installed in this checkout",
-        },
         "results": {},
     }
     for name in chosen:

@@ -3,12 +3,14 @@
     python benchmarks/publish_run.py runs/measure8k/acai_lines acai_lines
 
 Loads the run (``config.json``, ``model.weights.h5``, ``metrics.json`` written by
-``keras-latent train``), checks that its architecture is the preset's, and writes
-``zoo/PRESET`` with :func:`keras_latent.zoo.save_preset`, recording in ``metadata.json``
-(``weights``) how the run was trained and the metrics measured on it.
+``keras-latent train`` and, for image datasets, scored by ``keras-latent evaluate``), checks
+that its architecture is the preset's, and writes ``zoo/PRESET`` with
+:func:`keras_latent.zoo.save_preset`, recording in ``metadata.json`` (``weights``) how the run
+was trained and the metrics measured on it.
 """
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 
 from keras_latent import presets, saving, zoo
@@ -43,17 +45,29 @@ def main(argv=None):
     record = read_json(args.run / "metrics.json")
     training = record["training"]
     weights = {key: training[key] for key in TRAINING_KEYS if key in training}
-    weights["date"] = training.get("finished")
-    weights["metrics"] = {
-        key: record["lines"][key]
-        for key in ("mean_distance", "smoothness")
-        if key in record.get("lines", {})
-    }
+    weights["date"] = training.get("finished") or finished_date(args.run)
+    weights["metrics"] = measured(record)
+    if record.get("evaluation"):
+        weights["evaluation"] = record["evaluation"]
     weights["command"] = (
         f"keras-latent train {args.preset} --steps {training['steps']} --seed {training['seed']}"
     )
     path = zoo.save_preset(model, args.zoo / args.preset, metadata={"weights": weights})
     print(f"wrote {path}")
+
+
+def finished_date(run):
+    """When the run was finalised: the time ``checkpoint.json`` was marked finished."""
+    stamp = (run / "checkpoint.json").stat().st_mtime
+    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
+
+
+def measured(record):
+    """The run's scores: the lines metrics, or the test-set metrics of ``keras-latent
+    evaluate`` (reconstruction MSE, probe and clustering accuracy)."""
+    if "lines" in record:
+        return {key: record["lines"][key] for key in ("mean_distance", "smoothness")}
+    return {key: value for key, value in record.get("test", {}).items() if key != "test_images"}
 
 
 def architecture(model):

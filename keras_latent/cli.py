@@ -22,6 +22,7 @@ import os
 import platform
 import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -231,6 +232,7 @@ def finish_run(model, output, name, dataset, state, args):
             "wall_time_s": round(state["wall_time_s"], 2),
             "images_per_second": round(steps * batch_size / max(state["fit_time_s"], 1e-9), 1),
             "history": state["history"],
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     }
     output = Path(output)
@@ -345,10 +347,17 @@ def run_evaluate(args):
         )
     metrics = score_images(model, out, name, data, args.data_dir)
     metrics.update(representation_metrics(model, data, args))
+    metrics.update(sample_quality(model, data, args))
     from keras_latent.files import read_json, write_json
 
     record = read_json(out / "metrics.json")
     record["test"] = {**record.get("test", {}), **metrics}
+    record["evaluation"] = {
+        "probe_epochs": args.probe_epochs,
+        "kmeans_restarts": args.kmeans_restarts,
+        "command": f"keras-latent evaluate {args.run} --probe-epochs {args.probe_epochs} "
+        f"--kmeans-restarts {args.kmeans_restarts}",
+    }
     write_json(out / "metrics.json", record)
     print(json.dumps({"run": str(out), **record["test"]}, indent=2))
 
@@ -370,6 +379,26 @@ def representation_metrics(model, data, args):
         "clustering_accuracy": float(
             representation.clustering_accuracy(model, train, test, n_init=args.kmeans_restarts)
         ),
+    }
+
+
+def sample_quality(model, data, args, n_components=10):
+    """On MNIST, the Fréchet classifier distance (``keras_latent.metrics.frechet``, features of
+    the shipped MNIST classifier) between the test images and as many decoded samples of a
+    ``n_components`` Gaussian mixture fitted on the training codes; elsewhere ``{}`` (no
+    feature classifier ships for other datasets)."""
+    if data != "mnist":
+        return {}
+    from keras_latent import datasets
+    from keras_latent.metrics import frechet
+
+    x_train, _ = datasets.load(data, "train", data_dir=args.data_dir)
+    x_test, _ = datasets.load(data, "test", data_dir=args.data_dir)
+    model.fit_sampler(x_train, kind="gmm", n_components=n_components, seed=0)
+    samples = model.sample(len(x_test))
+    return {
+        "frechet_classifier_distance": float(frechet.frechet_distance_images(x_test, samples)),
+        "frechet_sampler": f"Gaussian mixture, {n_components} components, on training codes",
     }
 
 

@@ -473,7 +473,26 @@ def _weights_text(weights, command, paper):
             text.append(f"| {key} | {measured} | {_value(figures.get(key, '-'))} |")
         if paper and paper.get("source"):
             text += ["", f"Paper figures: {paper['source']}."]
+        legend = [f"`{key}`: {METRICS[key]}" for key in metrics if key in METRICS]
+        if legend:
+            text += ["", "Metrics, on the test split: " + "; ".join(legend) + "."]
     return text
+
+
+METRICS = {
+    "mean_distance": "lines Mean Distance of 256 test-pair interpolations (lower is better)",
+    "smoothness": "lines Smoothness of the same interpolations (lower is better)",
+    "reconstruction_mse": "mean squared reconstruction error, pixels in [-1, 1]",
+    "probe_accuracy": "the linear probe trained alongside the autoencoder on its "
+    "stop-gradient latent (the paper's protocol)",
+    "linear_probe_accuracy": "a fresh linear probe trained on the final frozen latents",
+    "clustering_accuracy": "K-means (10 clusters) on the whitened latents, Hungarian-matched "
+    "to the labels",
+    "frechet_classifier_distance": "Fréchet distance between test images and decoded samples "
+    "of a 10-component Gaussian mixture on the training latents, in the features of the "
+    "shipped MNIST classifier (not an FID)",
+}
+"""What each metric a model card may show means."""
 
 
 def _value(value):

@@ -234,6 +234,9 @@ def test_evaluate_adds_the_representation_metrics(mnist_run, monkeypatch, capsys
     assert code == 0 and calls == [{"epochs": 1}, {"n_init": 2}]
     test = json.loads((run / "metrics.json").read_text())["test"]
     assert test["linear_probe_accuracy"] == 0.5 and test["clustering_accuracy"] == 0.25
+    assert test["frechet_classifier_distance"] > 0  # test images against the mixture's samples
+    evaluation = json.loads((run / "metrics.json").read_text())["evaluation"]
+    assert evaluation["probe_epochs"] == 1 and evaluation["kmeans_restarts"] == 2
 
 
 def test_interpolate_between_two_image_files(mnist_run, tmp_path):
