@@ -385,8 +385,8 @@ def representation_metrics(model, data, args):
 def sample_quality(model, data, args, n_components=10):
     """On MNIST, the Fréchet classifier distance (``keras_latent.metrics.frechet``, features of
     the shipped MNIST classifier) between the test images and as many decoded samples of a
-    ``n_components`` Gaussian mixture fitted on the training codes; elsewhere ``{}`` (no
-    feature classifier ships for other datasets)."""
+    ``n_components`` Gaussian mixture fitted on the training codes, clipped to the image range
+    [-1, 1]; elsewhere ``{}`` (no feature classifier ships for other datasets)."""
     if data != "mnist":
         return {}
     from keras_latent import datasets
@@ -395,7 +395,7 @@ def sample_quality(model, data, args, n_components=10):
     x_train, _ = datasets.load(data, "train", data_dir=args.data_dir)
     x_test, _ = datasets.load(data, "test", data_dir=args.data_dir)
     model.fit_sampler(x_train, kind="gmm", n_components=n_components, seed=0)
-    samples = model.sample(len(x_test))
+    samples = np.clip(model.sample(len(x_test)), -1.0, 1.0)  # decoded draws may overshoot
     return {
         "frechet_classifier_distance": float(frechet.frechet_distance_images(x_test, samples)),
         "frechet_sampler": f"Gaussian mixture, {n_components} components, on training codes",
