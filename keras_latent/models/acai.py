@@ -26,6 +26,7 @@ from keras import ops
 
 from keras_latent.architectures import build_critic
 from keras_latent.models.base import Autoencoder
+from keras_latent.models.precision import float32
 
 ADVERSARIAL_WEIGHT = 0.5  # lambda
 CRITIC_REGULARIZATION = 0.2  # gamma
@@ -78,22 +79,21 @@ class ACAI(Autoencoder):
         """``d(images)`` with stop-gradient critic weights: gradients reach only the images."""
         frozen = [ops.stop_gradient(v) for v in self.critic.trainable_variables]
         scores, _ = self.critic.stateless_call(frozen, self.critic.non_trainable_variables, images)
-        return ops.cast(scores, "float32")
+        return float32(scores)
 
     def loss_terms(self, x, outputs, training):
         z, x_hat = outputs["latent"], outputs["reconstruction"]
         alpha = self.mixing_coefficients(ops.shape(z)[0])
         z_mix = alpha * z + (1.0 - alpha) * ops.flip(z, axis=0)
-        x_mix = ops.cast(self.decoder(z_mix, training=training), "float32")
+        x_mix = float32(self.decoder(z_mix, training=training))
 
         reconstruction = ops.mean(ops.square(x - x_hat))
         adversarial = ops.mean(ops.square(self.critic_frozen(x_mix)))
 
         gamma = self.critic_regularization
-        critic_mix = ops.cast(self.critic(ops.stop_gradient(x_mix), training=training), "float32")
-        critic_real = ops.cast(
-            self.critic(ops.stop_gradient(gamma * x + (1.0 - gamma) * x_hat), training=training),
-            "float32",
+        critic_mix = float32(self.critic(ops.stop_gradient(x_mix), training=training))
+        critic_real = float32(
+            self.critic(ops.stop_gradient(gamma * x + (1.0 - gamma) * x_hat), training=training)
         )
         critic = ops.mean(ops.square(critic_mix - ops.reshape(alpha, (-1,)))) + ops.mean(
             ops.square(critic_real)
