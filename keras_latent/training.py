@@ -27,6 +27,7 @@ import keras
 import numpy as np
 
 from keras_latent.callbacks import FitTimer
+from keras_latent.datasets.feeding import STREAM_WORKERS
 from keras_latent.files import atomic_path, read_json, write_json
 
 CHECKPOINT_FILE = "checkpoint.json"
@@ -35,10 +36,11 @@ _WEIGHTS_PATTERN = re.compile(r"^checkpoint-\d+\.weights\.h5$")
 
 class StepStream(keras.utils.PyDataset):
     """``chunk`` batches of ``stream`` starting at global step ``start``: item ``j`` is the
-    stream's batch for step ``start + j`` (see :func:`batch_at`)."""
+    stream's batch for step ``start + j`` (see :func:`batch_at`). Served by 2 threads, which
+    keeps TensorFlow's ``fit`` free of tf.data autotune stalls (``datasets.feeding``)."""
 
     def __init__(self, stream, start, chunk):
-        super().__init__()
+        super().__init__(workers=STREAM_WORKERS)
         self.stream, self.start, self.chunk = stream, int(start), int(chunk)
         self._lock = threading.Lock()
 
