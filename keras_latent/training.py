@@ -34,6 +34,9 @@ CHECKPOINT_FILE = "checkpoint.json"
 _WEIGHTS_PATTERN = re.compile(r"^checkpoint-\d+\.weights\.h5$")
 
 
+_BATCH_LOCK = threading.Lock()
+
+
 class StepStream(keras.utils.PyDataset):
     """``chunk`` batches of ``stream`` starting at global step ``start``: item ``j`` is the
     stream's batch for step ``start + j`` (see :func:`batch_at`). Served by 2 threads, which
@@ -42,7 +45,9 @@ class StepStream(keras.utils.PyDataset):
     def __init__(self, stream, start, chunk):
         super().__init__(workers=STREAM_WORKERS)
         self.stream, self.start, self.chunk = stream, int(start), int(chunk)
-        self._lock = threading.Lock()
+        # One lock for every StepStream: batch_at sets the shared stream's epoch then reads,
+        # and a finished fit's worker may still be reading while the next chunk's starts.
+        self._lock = _BATCH_LOCK
 
     def __len__(self):
         return self.chunk
