@@ -14,7 +14,10 @@ Trains the presets ``acai_mnist``, ``ae_mnist`` (d_z 256), ``acai_mnist_dz32`` a
   (``keras_latent.metrics.representation``, ``--probe-epochs``);
 - ``clustering_accuracy``: K-means on the whitened latents with ``--kmeans-restarts``
   restarts (the paper: 1000), Hungarian matching;
-- ``reconstruction_mse``: ``mean((x - x_hat)^2)`` in the [-1, 1] pixel scale.
+- ``reconstruction_mse``: ``mean((x - x_hat)^2)`` in the [-1, 1] pixel scale;
+- ``frechet_classifier_distance``: Fréchet distance between the test images and decoded
+  samples of a 10-component Gaussian mixture on the training codes, in the shipped MNIST
+  classifier's features (not an FID).
 
 The run folders (``--runs``, default ``runs/zoo/PRESET``) are presets with weights: train resumes
 from their checkpoints and a finished, evaluated run is not run again, so an interrupted
@@ -35,7 +38,12 @@ from keras_latent.files import atomic_path, read_json, write_json  # noqa: E402
 from keras_latent.presets import PAPER  # noqa: E402
 
 PRESETS = ("acai_mnist", "ae_mnist", "acai_mnist_dz32", "ae_mnist_dz32")
-SCORES = ("probe_accuracy", "linear_probe_accuracy", "clustering_accuracy")
+SCORES = (
+    "probe_accuracy",
+    "linear_probe_accuracy",
+    "clustering_accuracy",
+    "frechet_classifier_distance",
+)
 
 
 def main(argv=None):
@@ -88,19 +96,22 @@ def table(records, args):
     """Markdown: the scores of every preset beside the paper's probe accuracy."""
     rows = [
         "| preset | d_z | images seen | probe (alongside) | paper probe | probe (frozen) | "
-        f"clustering ({args.kmeans_restarts} restarts) | test MSE | fit time | backend, device |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"clustering ({args.kmeans_restarts} restarts) | test MSE | Fréchet (classifier) | "
+        "fit time | backend, device |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for preset, record in records.items():
         test, training = record["test"], record["training"]
         paper = PAPER.get(preset, {}).get("probe_accuracy")
+        fcd = test.get("frechet_classifier_distance")
         rows.append(
             f"| {preset} | {32 if preset.endswith('dz32') else 256} | "
             f"{training['images_seen']:,} | {100 * test['probe_accuracy']:.2f}% | "
             f"{f'{100 * paper:.2f}%' if paper else '-'} | "
             f"{100 * test['linear_probe_accuracy']:.2f}% | "
             f"{100 * test['clustering_accuracy']:.2f}% | {test['reconstruction_mse']:.4f} | "
-            f"{training['fit_time_s'] / 60:.1f} min | {training['backend']}, {training['device']} |"
+            f"{'-' if fcd is None else f'{fcd:.1f}'} | {training['fit_time_s'] / 60:.1f} min | "
+            f"{training['backend']}, {training['device']} |"
         )
     return "\n".join(rows)
 

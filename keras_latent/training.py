@@ -27,20 +27,27 @@ import keras
 import numpy as np
 
 from keras_latent.callbacks import FitTimer
+from keras_latent.datasets.feeding import STREAM_WORKERS
 from keras_latent.files import atomic_path, read_json, write_json
 
 CHECKPOINT_FILE = "checkpoint.json"
 _WEIGHTS_PATTERN = re.compile(r"^checkpoint-\d+\.weights\.h5$")
 
 
+_BATCH_LOCK = threading.Lock()
+
+
 class StepStream(keras.utils.PyDataset):
     """``chunk`` batches of ``stream`` starting at global step ``start``: item ``j`` is the
-    stream's batch for step ``start + j`` (see :func:`batch_at`)."""
+    stream's batch for step ``start + j`` (see :func:`batch_at`). Served by 2 threads, which
+    keeps TensorFlow's ``fit`` free of tf.data autotune stalls (``datasets.feeding``)."""
 
     def __init__(self, stream, start, chunk):
-        super().__init__()
+        super().__init__(workers=STREAM_WORKERS)
         self.stream, self.start, self.chunk = stream, int(start), int(chunk)
-        self._lock = threading.Lock()
+        # One lock for every StepStream: batch_at sets the shared stream's epoch then reads,
+        # and a finished fit's worker may still be reading while the next chunk's starts.
+        self._lock = _BATCH_LOCK
 
     def __len__(self):
         return self.chunk

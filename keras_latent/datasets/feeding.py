@@ -1,8 +1,19 @@
 """Feeding in-memory arrays to ``fit`` on every backend: :class:`ArrayStream`.
 
 A ``keras.utils.PyDataset``, so Keras' own adapters serve it on TensorFlow, JAX and PyTorch,
-and no ``tf.data`` pipeline is built in user code (on TensorFlow, ``fit`` on a ``tf.data``
-pipeline can wait 5-20 s after its last step for tf.data's autotuning timer).
+and no ``tf.data`` pipeline is built in user code.
+
+No autotune stalls: on TensorFlow, ``fit`` on a ``tf.data`` pipeline with autotuning on can
+return seconds after its last step (5-20 s seen), when the pipeline's iterator is destroyed at
+a tick of tf.data's autotuning timer. Keras turns a ``PyDataset`` into
+``tf.data.Dataset.from_generator(...).prefetch(AUTOTUNE)`` (autotune on) when it has a single
+worker, but, with ``workers > 1``, prefetches on its own thread pool (``OrderedEnqueuer``)
+and switches tf.data's autotuning off. The project's streams (``ArrayStream``,
+``LinesStream``, ``training.StepStream``) therefore default to ``workers=STREAM_WORKERS = 2``
+threads (their batches are a pure function of the seed, epoch and index, so workers do not
+change them); ``Autoencoder.fit`` applies :func:`without_autotune` to a ``tf.data.Dataset``.
+Numpy arrays handed to ``fit`` go through Keras' own array pipeline (autotune on): use an
+``ArrayStream`` for long runs. ``benchmarks/fit_stall.py`` measures it.
 """
 
 import math
@@ -11,6 +22,23 @@ import threading
 
 import keras
 import numpy as np
+
+STREAM_WORKERS = 2  # threads; > 1 makes Keras disable tf.data autotuning (module docstring)
+
+
+def without_autotune(data):
+    """``data.with_options(autotune off)`` if ``data`` is a ``tf.data.Dataset``, else ``data``
+    unchanged (TensorFlow is not imported for other data)."""
+    if not any(
+        cls.__module__.startswith("tensorflow") and cls.__name__ == "DatasetV2"
+        for cls in type(data).__mro__
+    ):
+        return data
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return data.with_options(options)
 
 
 class ArrayStream(keras.utils.PyDataset):
@@ -39,15 +67,16 @@ class ArrayStream(keras.utils.PyDataset):
             in later epochs); by default it is served, so every example is seen every epoch
             (on TensorFlow and JAX a smaller last batch costs one more trace of the step).
         **kwargs: ``workers``, ``use_multiprocessing``, ``max_queue_size`` of
-            ``keras.utils.PyDataset``: ``workers=2`` prefetches batches on threads (numpy
-            releases the GIL while gathering); multiprocessing pickles the arrays to every
-            worker process, so prefer threads.
+            ``keras.utils.PyDataset``: ``workers=2`` (the default here, ``STREAM_WORKERS``)
+            prefetches batches on threads (numpy releases the GIL while gathering) and keeps
+            TensorFlow's ``fit`` free of tf.data autotune stalls; multiprocessing pickles the
+            arrays to every worker process, so prefer threads.
     """
 
     def __init__(
         self, x, y=None, batch_size=64, shuffle=True, seed=0, drop_remainder=False, **kwargs
     ):
-        super().__init__(**kwargs)
+        super().__init__(**{"workers": STREAM_WORKERS, **kwargs})
         self.x = _as_array(x, "x")
         self.y = None if y is None else _as_array(y, "y")
         n = len(self.x)

@@ -19,6 +19,8 @@ import operator
 import keras
 import numpy as np
 
+from keras_latent.datasets.feeding import STREAM_WORKERS
+
 TEST_SIZE = 5000
 """Number of lines in the paper's test set."""
 
@@ -156,13 +158,15 @@ class LinesStream(keras.utils.PyDataset):
         seed: non-negative integer.
         labels: if True, batches are ``(images, angle_labels(angles))``, else images only.
         size: image side (even integer >= 4).
-        **kwargs: ``workers``, ``use_multiprocessing``, ``max_queue_size`` of ``PyDataset``.
+        **kwargs: ``workers``, ``use_multiprocessing``, ``max_queue_size`` of ``PyDataset``;
+            ``workers`` defaults to 2 threads (see ``keras_latent.datasets.feeding``: no
+            tf.data autotune stalls on TensorFlow).
     """
 
     def __init__(
         self, batch_size=64, steps_per_epoch=1000, seed=0, labels=False, size=32, **kwargs
     ):
-        super().__init__(**kwargs)
+        super().__init__(**{"workers": STREAM_WORKERS, **kwargs})
         self.batch_size = _check_int("batch_size", batch_size)
         self.steps_per_epoch = _check_int("steps_per_epoch", steps_per_epoch)
         self.seed = _check_int("seed", seed, minimum=0)

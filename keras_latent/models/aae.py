@@ -24,6 +24,7 @@ from keras import ops
 
 from keras_latent.models import checks
 from keras_latent.models.base import Autoencoder
+from keras_latent.models.precision import float32
 from keras_latent.models.prior import sample_prior
 
 ADVERSARIAL_WEIGHT = 1.0
@@ -76,7 +77,7 @@ class AAE(Autoencoder):
         logits, _ = self.discriminator.stateless_call(
             frozen, self.discriminator.non_trainable_variables, codes
         )
-        return logits
+        return float32(logits)
 
     def loss_terms(self, x, outputs, training):
         z = ops.reshape(outputs["latent"], (-1, self.latent_size))
@@ -85,8 +86,8 @@ class AAE(Autoencoder):
         reconstruction = ops.mean(ops.square(x - outputs["reconstruction"]))
         adversarial = ops.mean(ops.softplus(-self.discriminator_frozen(z)))
 
-        logits_latent = self.discriminator(ops.stop_gradient(z), training=training)
-        logits_prior = self.discriminator(prior, training=training)
+        logits_latent = float32(self.discriminator(ops.stop_gradient(z), training=training))
+        logits_prior = float32(self.discriminator(prior, training=training))
         discriminator = ops.mean(ops.softplus(logits_latent)) + ops.mean(
             ops.softplus(-logits_prior)
         )

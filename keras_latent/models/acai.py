@@ -28,6 +28,7 @@ from keras import ops
 from keras_latent import distribute
 from keras_latent.architectures import build_critic
 from keras_latent.models.base import Autoencoder
+from keras_latent.models.precision import float32
 
 ADVERSARIAL_WEIGHT = 0.5  # lambda
 CRITIC_REGULARIZATION = 0.2  # gamma
@@ -95,13 +96,13 @@ class ACAI(Autoencoder):
         """``d(images)`` with stop-gradient critic weights: gradients reach only the images."""
         frozen = [ops.stop_gradient(v) for v in self.critic.trainable_variables]
         scores, _ = self.critic.stateless_call(frozen, self.critic.non_trainable_variables, images)
-        return ops.cast(scores, "float32")
+        return float32(scores)
 
     def loss_terms(self, x, outputs, training):
         z, x_hat = outputs["latent"], outputs["reconstruction"]
         alpha = self.mixing_coefficients(ops.shape(z)[0])
         z_mix = alpha * z + (1.0 - alpha) * self.partner(z)
-        x_mix = ops.cast(self.decoder(z_mix, training=training), "float32")
+        x_mix = float32(self.decoder(z_mix, training=training))
 
         reconstruction = ops.mean(ops.square(x - x_hat))
         adversarial = ops.mean(ops.square(self.critic_frozen(x_mix)))
@@ -111,7 +112,7 @@ class ACAI(Autoencoder):
         gamma = self.critic_regularization
         real = gamma * x + (1.0 - gamma) * x_hat
         both = ops.stop_gradient(ops.concatenate([x_mix, real], axis=0))
-        scores = ops.cast(self.critic(both, training=training), "float32")
+        scores = float32(self.critic(both, training=training))
         n = ops.shape(x)[0]
         critic_mix, critic_real = scores[:n], scores[n:]
         critic = ops.mean(ops.square(critic_mix - ops.reshape(alpha, (-1,)))) + ops.mean(

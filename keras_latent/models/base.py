@@ -18,7 +18,9 @@ from keras import ops
 
 from keras_latent import distribute, validation
 from keras_latent.architectures import build_decoder, build_encoder
+from keras_latent.datasets.feeding import without_autotune
 from keras_latent.files import atomic_path, read_json, write_json
+from keras_latent.models.precision import float32
 from keras_latent.principal_components import principal_components
 from keras_latent.sampling import LatentSampler, make_sampler
 
@@ -127,7 +129,7 @@ class Autoencoder(keras.Model):
         if sample_weight is not None:
             raise ValueError("keras-latent models do not support sample_weight")
         x = ops.convert_to_tensor(x)  # torch's train_on_batch passes numpy arrays through
-        y_pred = {k: ops.cast(v, "float32") for k, v in y_pred.items()}
+        y_pred = float32(y_pred)  # losses in float32 under mixed precision
         total, terms = self.loss_terms(x, y_pred, training)
         for tracker in self.loss_trackers:
             tracker.update_state(terms[tracker.name])
@@ -138,7 +140,7 @@ class Autoencoder(keras.Model):
                     "num_classes=K"
                 )
             z = ops.stop_gradient(ops.reshape(y_pred["latent"], (-1, self.latent_size)))
-            logits = self.probe(z)
+            logits = float32(self.probe(z))
             labels = ops.reshape(y, (-1,))
             probe_loss = ops.mean(
                 keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
@@ -170,13 +172,16 @@ class Autoencoder(keras.Model):
         self._check_data(x, y, kwargs.get("validation_data"))
         if not self.compiled:
             self.compile()
+        x = without_autotune(x)  # no tf.data autotune stall (keras_latent.datasets.feeding)
+        if "validation_data" in kwargs:
+            kwargs["validation_data"] = without_autotune(kwargs["validation_data"])
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check_data(x, y)
         if not self.compiled:
             self.compile()
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(without_autotune(x), y, *args, **kwargs)
 
     def _check_data(self, x, y, validation_data=None):
         batch = validation.first_batch(x)
@@ -291,7 +296,7 @@ class Autoencoder(keras.Model):
     @staticmethod
     def _map_batches(network, x, batch_size):
         outputs = [
-            ops.convert_to_numpy(network(x[i : i + batch_size], training=False))
+            ops.convert_to_numpy(float32(network(x[i : i + batch_size], training=False)))
             for i in range(0, len(x), batch_size)
         ]
         return np.concatenate(outputs, axis=0)

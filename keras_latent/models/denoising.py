@@ -34,7 +34,7 @@ class DenoisingAutoencoder(Autoencoder):
     def call(self, x, training=False):
         if not training or self.noise_std == 0.0:
             return super().call(x, training=training)
-        noise = keras.random.normal(keras.ops.shape(x), seed=self.seed_generator)
+        noise = keras.random.normal(keras.ops.shape(x), dtype=x.dtype, seed=self.seed_generator)
         z_noisy = self.encoder(x + self.noise_std * noise, training=training)
         x_hat = self.decoder(z_noisy, training=training)
         z = z_noisy if self.probe is None else self.encoder(x, training=training)

@@ -72,7 +72,7 @@ class VAE(Autoencoder):
         mean, log_variance = self.posterior(x, training=training)
         z = mean
         if training:
-            eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+            eps = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.seed_generator)
             z = mean + ops.exp(0.5 * log_variance) * eps
         logits = self.decoder(ops.reshape(z, (-1, *self.latent_shape)), training=training)
         return {

@@ -182,7 +182,11 @@ class VQVAE(Autoencoder):
         d_z = self.latent_size
         self.pre_quantization = keras.layers.Dense(num_latents * d_z, name="pre_quantization")
         self.pre_quantization.build((None, d_z))
-        self.quantizer = VectorQuantizer(codebook_size, d_z, decay, epsilon, name="quantizer")
+        # float32 whatever the policy: distances to 2^14 entries and 0.999-decay moving
+        # averages do not survive half precision (see keras_latent.models.precision).
+        self.quantizer = VectorQuantizer(
+            codebook_size, d_z, decay, epsilon, name="quantizer", dtype="float32"
+        )
         self.quantizer.build((None, d_z))
         self.post_hidden = keras.layers.Dense(hidden_size, name="post_hidden")
         self.post_hidden.build((None, num_latents * d_z))
@@ -196,7 +200,7 @@ class VQVAE(Autoencoder):
         e = ops.reshape(self.pre_quantization(ops.reshape(h, (-1, d_z))), (-1, d_z))
         result = self.quantizer(e, training=training)
         q = result["quantized"]
-        straight_through = e + ops.stop_gradient(q - e)
+        straight_through = e + ops.stop_gradient(ops.cast(q, e.dtype) - e)
         y = ops.reshape(straight_through, (-1, self.num_latents * d_z))
         y = self.post_output(ops.relu(self.post_hidden(ops.relu(y))))
         return ops.reshape(y, (-1, *self.latent_shape)), e, q, result["indices"]
