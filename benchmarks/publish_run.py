@@ -67,7 +67,8 @@ def measured(record):
     evaluate`` (reconstruction MSE, probe and clustering accuracy)."""
     if "lines" in record:
         return {key: record["lines"][key] for key in ("mean_distance", "smoothness")}
-    return {key: value for key, value in record.get("test", {}).items() if key != "test_images"}
+    test = record.get("test", {})
+    return {k: v for k, v in test.items() if k != "test_images" and isinstance(v, (int, float))}
 
 
 def architecture(model):

@@ -291,7 +291,7 @@ def test_train_and_evaluate_report_missing_data_and_weights(tmp_path, capsys):
     assert code == 2 and "dataset 'mnist' split 'train' not found" in err
     assert "train-images-idx3-ubyte" in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()
-    assert cli.main(["evaluate", "acai_mnist"]) == 2
+    assert cli.main(["evaluate", "vqvae_cifar10_dz1024"]) == 2  # a preset without weights
     assert "has no trained weights" in capsys.readouterr().err
     assert cli.main(["sample", "acai_mnsit"]) == 2
     assert "unknown preset 'acai_mnsit'; did you mean acai_mnist" in capsys.readouterr().err
