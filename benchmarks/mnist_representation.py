@@ -38,12 +38,7 @@ from keras_latent.files import atomic_path, read_json, write_json  # noqa: E402
 from keras_latent.presets import PAPER  # noqa: E402
 
 PRESETS = ("acai_mnist", "ae_mnist", "acai_mnist_dz32", "ae_mnist_dz32")
-SCORES = (
-    "probe_accuracy",
-    "linear_probe_accuracy",
-    "clustering_accuracy",
-    "frechet_classifier_distance",
-)
+SCORES = ("probe_accuracy", "linear_probe_accuracy", "clustering_accuracy")
 
 
 def main(argv=None):
