@@ -74,3 +74,16 @@ def save_component_traversals(model, x, path, components=8, steps=9, extent=2.0,
     if title is None:
         title = f"principal components 1-{components}, t in [-{extent:g}, {extent:g}] std"
     return save_grid(images, path, title=title)
+
+
+def show(path):
+    """Display a saved figure inline under IPython/Jupyter; elsewhere print its path."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Image(filename=str(path)))
+    else:
+        print(f"figure: {path}")

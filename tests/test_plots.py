@@ -48,3 +48,9 @@ def test_save_component_traversals_writes_one_row_per_component(tmp_path, random
     assert image.ndim == 3 and image.shape[1] > image.shape[0]  # 5 columns, 3 rows
     with pytest.raises(ValueError, match="components must lie in"):
         plots.save_component_traversals(model, random_images(40), tmp_path / "x.png", 257)
+
+
+def test_show_prints_the_path_outside_ipython(tmp_path, capsys):
+    path = tmp_path / "figure.png"
+    plots.show(path)
+    assert capsys.readouterr().out.strip() == f"figure: {path}"

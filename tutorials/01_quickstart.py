@@ -36,20 +36,6 @@ QUICK = os.environ.get("KERAS_LATENT_TUTORIAL_QUICK") == "1"
 FIGURES = Path(os.environ.get("KERAS_LATENT_TUTORIAL_OUTPUT", "figures"))
 FIGURES.mkdir(parents=True, exist_ok=True)
 
-
-def show(path):
-    """Display a saved figure inline under Jupyter; print its path in a plain script."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        display(Image(filename=str(path)))
-    else:
-        print(f"figure: {path}")
-
-
 # %% [markdown]
 # ## Load two presets
 #
@@ -84,7 +70,7 @@ rows = np.stack([digits, acai.reconstruct(digits), ae.reconstruct(digits)])
 path = plots.save_grid(
     rows, FIGURES / "01_reconstructions.png", title="test digits / ACAI / autoencoder"
 )
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # ## Interpolate between two digits
@@ -106,7 +92,7 @@ rows = np.concatenate(
     [cross_fade, ae.interpolate(x_a, x_b, steps=steps), acai.interpolate(x_a, x_b, steps=steps)]
 )
 path = plots.save_grid(rows, FIGURES / "01_one_pair.png", title="pixels / autoencoder / ACAI")
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # The same for several pairs (first column: input `x_a`, last column: input `x_b`):
@@ -119,7 +105,7 @@ for name, model in (("acai", acai), ("ae", ae)):
     path = plots.save_interpolations(
         frames, FIGURES / f"01_interpolation_{name}.png", title=name, endpoints=(x_a, x_b)
     )
-    show(path)
+    plots.show(path)
 
 # %% [markdown]
 # ## Where next

@@ -39,20 +39,6 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 STEPS = 20 if QUICK else 2000  # training steps of 64 lines per model
 PAIRS = 32 if QUICK else 256  # test pairs scored (the paper: 256)
 
-
-def show(path):
-    """Display a saved figure inline under Jupyter; print its path in a plain script."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        display(Image(filename=str(path)))
-    else:
-        print(f"figure: {path}")
-
-
 # %% [markdown]
 # ## The data
 #
@@ -63,7 +49,7 @@ def show(path):
 images, angles = test_set()
 print(images.shape, images.dtype, f"angles in [{angles.min():.2f}, {angles.max():.2f}]")
 path = plots.save_grid(images[:16].reshape(2, 8, 32, 32, 1), FIGURES / "02_lines.png")
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # ## The two metrics
@@ -104,7 +90,7 @@ path = plots.save_grid(
     FIGURES / "02_metric_examples.png",
     title="rotation / cross-fade / switch",
 )
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # Read the two together: a model that decodes every step to the same line scores Smoothness
@@ -144,7 +130,7 @@ rows = np.concatenate(
 path = plots.save_grid(
     rows, FIGURES / "02_fresh_interpolations.png", title=f"after {STEPS} steps: ACAI (top 6), AE"
 )
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # Short runs sit at the "mean image" plateau: the decoder draws a blurred disc whatever the
@@ -173,7 +159,7 @@ rows = np.concatenate(
 path = plots.save_grid(
     rows, FIGURES / "02_shipped_interpolations.png", title="512,000 lines: ACAI (top 6), AE"
 )
-show(path)
+plots.show(path)
 
 # %%
 figure, axes = plt.subplots(1, 2, figsize=(7, 2.8))
@@ -194,7 +180,7 @@ figure.tight_layout()
 path = FIGURES / "02_scores.png"
 figure.savefig(path, dpi=100)
 plt.close(figure)
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # ACAI's interpolations stay lines and rotate steadily; the autoencoder's fade through blurred

@@ -45,20 +45,6 @@ TRAIN_IMAGES = 2048 if QUICK else 60000  # MNIST training images
 EPOCHS = 1 if QUICK else 5
 keras.utils.set_random_seed(0)
 
-
-def show(path):
-    """Display a saved figure inline under Jupyter; print its path in a plain script."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        display(Image(filename=str(path)))
-    else:
-        print(f"figure: {path}")
-
-
 # %% [markdown]
 # ## The loss alone: free points
 #
@@ -121,7 +107,7 @@ figure.tight_layout()
 path = FIGURES / "03_hypersphere.png"
 figure.savefig(path, dpi=100)
 plt.close(figure)
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # ## An eccentric autoencoder on MNIST
@@ -175,7 +161,7 @@ figure.tight_layout()
 path = FIGURES / "03_spectrum.png"
 figure.savefig(path, dpi=100)
 plt.close(figure)
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # ## Traversals and samples
@@ -190,7 +176,7 @@ eccentric = models["eccentric"]
 path = plots.save_component_traversals(
     eccentric, x_eval, FIGURES / "03_traversals.png", components=6
 )
-show(path)
+plots.show(path)
 
 samples = []
 for kind in ("pca", "gmm"):
@@ -201,7 +187,7 @@ path = plots.save_grid(
     FIGURES / "03_samples.png",
     title="samples: principal components (top 2 rows), Gaussian mixture",
 )
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # In quick mode the model has seen 2048 images once, so traversals and samples are blurs;

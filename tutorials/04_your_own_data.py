@@ -38,20 +38,6 @@ DATA = FIGURES / "shapes"  # your own folder of images here
 PER_CLASS = 96 if QUICK else 1000  # images drawn per shape
 EPOCHS = 3 if QUICK else 30
 
-
-def show(path):
-    """Display a saved figure inline under Jupyter; print its path in a plain script."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        display(Image(filename=str(path)))
-    else:
-        print(f"figure: {path}")
-
-
 # %% [markdown]
 # ## Write a folder of images
 #
@@ -108,7 +94,7 @@ split = len(x) - len(x) // 8
 x_train, x_test = x[:split], x[split:]
 y_train = y[:split]
 path = plots.save_grid(x[:24].reshape(3, 8, 32, 32, 1), FIGURES / "04_shapes.png")
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # ## A preset's architecture with fresh weights, then `fit`
@@ -141,7 +127,7 @@ frames = model.interpolate(x_a, x_b, steps=10)
 path = plots.save_interpolations(
     frames, FIGURES / "04_interpolations.png", title="ACAI on shapes", endpoints=(x_a, x_b)
 )
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # ## Save as a preset, load it back

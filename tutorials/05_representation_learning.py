@@ -38,6 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import keras_latent as kl
+from keras_latent import plots
 from keras_latent.metrics import representation
 
 QUICK = os.environ.get("KERAS_LATENT_TUTORIAL_QUICK") == "1"
@@ -47,20 +48,6 @@ N_TRAIN = 5000 if QUICK else None  # None: all 60,000
 N_TEST = 1000 if QUICK else None  # None: all 10,000
 PROBE_EPOCHS = 5 if QUICK else 50
 RESTARTS = 10 if QUICK else 1000
-
-
-def show(path):
-    """Display a saved figure inline under Jupyter; print its path in a plain script."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        display(Image(filename=str(path)))
-    else:
-        print(f"figure: {path}")
-
 
 # %% [markdown]
 # ## Models and data
@@ -114,7 +101,7 @@ figure.tight_layout()
 path = FIGURES / "05_accuracies.png"
 figure.savefig(path, dpi=100)
 plt.close(figure)
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # ## A look at the codes
@@ -135,7 +122,7 @@ figure.colorbar(points, ax=axes, ticks=range(10), label="digit")
 path = FIGURES / "05_latent_pca.png"
 figure.savefig(path, dpi=100)
 plt.close(figure)
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # Quick mode trains the probe for a few epochs on a subset, so its accuracies are far below

@@ -46,19 +46,6 @@ STEPS = 4 if QUICK else 100  # training steps per run
 print("this process runs Keras", keras.__version__, "on", keras.backend.backend())
 
 
-def show(path):
-    """Display a saved figure inline under Jupyter; print its path in a plain script."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-    except ImportError:
-        get_ipython = None
-    if get_ipython is not None and get_ipython() is not None:
-        display(Image(filename=str(path)))
-    else:
-        print(f"figure: {path}")
-
-
 def run_python(code, **env):
     """Run ``code`` in a fresh Python process with extra environment variables; return the
     JSON object it prints last."""
@@ -119,7 +106,7 @@ path = plots.save_grid(
     FIGURES / "06_backends.png",
     title="the same interpolation decoded on " + ", ".join(frames),
 )
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # The decoded frames agree to float32 rounding. Training losses differ slightly: each backend
@@ -166,7 +153,7 @@ figure.tight_layout()
 path = FIGURES / "06_mixed_precision.png"
 figure.savefig(path, dpi=100)
 plt.close(figure)
-show(path)
+plots.show(path)
 
 # %% [markdown]
 # Same seed, same batches: the two runs follow each other closely. bfloat16 keeps 8 bits of
