@@ -13,7 +13,9 @@ Keras trains data-parallel in two ways, and a model's ``compute_loss`` sees them
 
 ``replica_context()`` gives ``(index, count)``; ``scale_loss`` divides by ``count``;
 ``replica_draw`` makes a per-example random draw equal, slice by slice, to the draw one device
-would make for the global batch.
+would make for the global batch; ``replica_normal`` and ``replica_uniform`` are the two draws
+the models make (ACAI's alphas, the denoising noise, the dropout mask, the VAE's
+reparameterisation noise, the AAE's and WAE's prior draws).
 """
 
 import keras
@@ -52,3 +54,18 @@ def replica_draw(draw, batch_size):
         return draw(batch_size)
     rows = index * batch_size + ops.arange(batch_size)
     return ops.take(draw(batch_size * count), rows, axis=0)
+
+
+def replica_normal(shape, seed, dtype=None):
+    """``N(0, 1)`` noise of ``shape`` (first axis the batch): this replica's rows of the global
+    draw (``replica_draw``); on one device exactly ``keras.random.normal(shape, ...)``."""
+    rest = tuple(shape[1:])
+    return replica_draw(lambda n: keras.random.normal((n, *rest), dtype=dtype, seed=seed), shape[0])
+
+
+def replica_uniform(shape, seed, dtype=None):
+    """``U[0, 1)`` draws of ``shape`` (first axis the batch), as ``replica_normal``."""
+    rest = tuple(shape[1:])
+    return replica_draw(
+        lambda n: keras.random.uniform((n, *rest), dtype=dtype, seed=seed), shape[0]
+    )

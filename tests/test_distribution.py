@@ -13,6 +13,11 @@ one-device runs of the same model:
 
 In both, the run must also differ from the one-device run with the other pairing: the check
 can tell the two apart.
+
+The other models' random draws (denoising noise, dropout mask, VAE noise, AAE and WAE prior
+draws) are also per-replica slices of one global draw under ``MirroredStrategy``: given the
+same images, the two replicas' training passes differ, and each replica's draws are one
+device's rows for its half of the batch.
 """
 
 import json
@@ -115,6 +120,49 @@ print("RESULT", json.dumps(results))
 )
 
 
+DRAWS = """
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import json
+import numpy as np
+import keras
+from keras_latent import distribute, models
+
+TINY = dict(image_shape=(32, 32, 1), depth=4, latent=4, latent_width=8)
+x = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+local = strategy.experimental_local_results
+results = {}
+
+with strategy.scope():
+    seed = keras.random.SeedGenerator(3)
+    per_replica = strategy.run(tf.function(lambda: distribute.replica_normal((4, 3), seed)))
+results["replica_normal"] = [np.asarray(v).tolist() for v in local(per_replica)]
+results["one_device_normal"] = np.asarray(
+    keras.random.normal((8, 3), seed=keras.random.SeedGenerator(3))
+).tolist()
+
+for name in ("DenoisingAutoencoder", "DropoutAutoencoder", "VAE", "AAE", "WAE"):
+    with strategy.scope():
+        model = getattr(models, name)(**TINY, seed=0)
+        model(x)
+
+        def step():
+            outputs = model(x, training=True)
+            total, _ = model.loss_terms(x, outputs, training=True)
+            return outputs["reconstruction"], total
+
+        reconstructions, totals = strategy.run(tf.function(step))
+    results[name] = {
+        "reconstructions": [np.asarray(v).tolist() for v in local(reconstructions)],
+        "totals": [float(v) for v in local(totals)],
+    }
+print("RESULT", json.dumps(results))
+"""
+
+
 def run_script(backend, code, extra_env=None):
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **(extra_env or {}))
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
@@ -162,3 +210,18 @@ def test_jax_data_parallel_trains_as_one_device_with_global_pairing():
     results = run_script("jax", JAX, {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
     assert results["flip_is_global"]
     assert_same_training(results["distributed"], results["global"], results["block"])
+
+
+@pytest.mark.skipif(find_spec("tensorflow") is None, reason="TensorFlow is not installed")
+def test_mirrored_strategy_replicas_draw_different_noise():
+    results = run_script("tensorflow", DRAWS)
+    first, second = results["replica_normal"]
+    np.testing.assert_allclose(first + second, results["one_device_normal"], rtol=1e-6)
+    # Same images on both replicas: any training-time draw shared by the replicas would give
+    # the same reconstructions (dropout, denoising, VAE) or the same loss (AAE, WAE prior).
+    for name in ("DenoisingAutoencoder", "DropoutAutoencoder", "VAE"):
+        a, b = results[name]["reconstructions"]
+        assert not np.allclose(a, b), f"{name}: both replicas drew the same noise"
+    for name in ("AAE", "WAE"):
+        a, b = results[name]["totals"]
+        assert a != pytest.approx(b, rel=1e-6), f"{name}: both replicas drew the same prior"

@@ -22,6 +22,7 @@ on codes and on prior draws, as the official ``adversary_accuracy``.
 import keras
 from keras import ops
 
+from keras_latent import distribute
 from keras_latent.models import checks
 from keras_latent.models.base import Autoencoder
 from keras_latent.models.precision import float32
@@ -81,7 +82,7 @@ class AAE(Autoencoder):
 
     def loss_terms(self, x, outputs, training):
         z = ops.reshape(outputs["latent"], (-1, self.latent_size))
-        prior = keras.random.normal(ops.shape(z), seed=self.seed_generator)
+        prior = distribute.replica_normal(ops.shape(z), self.seed_generator)
 
         reconstruction = ops.mean(ops.square(x - outputs["reconstruction"]))
         adversarial = ops.mean(ops.softplus(-self.discriminator_frozen(z)))

@@ -11,6 +11,7 @@ code, as in the official code; without one, only the noisy image is encoded.
 
 import keras
 
+from keras_latent import distribute
 from keras_latent.models import checks
 from keras_latent.models.base import Autoencoder
 
@@ -34,7 +35,7 @@ class DenoisingAutoencoder(Autoencoder):
     def call(self, x, training=False):
         if not training or self.noise_std == 0.0:
             return super().call(x, training=training)
-        noise = keras.random.normal(keras.ops.shape(x), dtype=x.dtype, seed=self.seed_generator)
+        noise = distribute.replica_normal(keras.ops.shape(x), self.seed_generator, dtype=x.dtype)
         z_noisy = self.encoder(x + self.noise_std * noise, training=training)
         x_hat = self.decoder(z_noisy, training=training)
         z = z_noisy if self.probe is None else self.encoder(x, training=training)

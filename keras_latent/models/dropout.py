@@ -9,6 +9,7 @@ the code is used whole. The linear probe sees the code before dropout, as in the
 
 import keras
 
+from keras_latent import distribute
 from keras_latent.models import checks
 from keras_latent.models.base import Autoencoder
 
@@ -35,8 +36,9 @@ class DropoutAutoencoder(Autoencoder):
         z = self.encoder(x, training=training)
         z_train = z
         if training and self.keep_probability < 1.0:
-            z_train = keras.random.dropout(
-                z, rate=1.0 - self.keep_probability, seed=self.seed_generator
+            u = distribute.replica_uniform(keras.ops.shape(z), self.seed_generator)
+            z_train = keras.ops.where(
+                u < self.keep_probability, z / self.keep_probability, keras.ops.zeros_like(z)
             )
         return {"latent": z, "reconstruction": self.decoder(z_train, training=training)}
 

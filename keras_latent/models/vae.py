@@ -23,6 +23,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_latent import distribute
 from keras_latent.models import checks
 from keras_latent.models.base import Autoencoder
 from keras_latent.models.prior import sample_prior
@@ -72,7 +73,7 @@ class VAE(Autoencoder):
         mean, log_variance = self.posterior(x, training=training)
         z = mean
         if training:
-            eps = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.seed_generator)
+            eps = distribute.replica_normal(ops.shape(mean), self.seed_generator, dtype=mean.dtype)
             z = mean + ops.exp(0.5 * log_variance) * eps
         logits = self.decoder(ops.reshape(z, (-1, *self.latent_shape)), training=training)
         return {

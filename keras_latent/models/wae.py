@@ -24,6 +24,7 @@ draws.
 import keras
 from keras import ops
 
+from keras_latent import distribute
 from keras_latent.models import checks
 from keras_latent.models.base import Autoencoder
 from keras_latent.models.prior import sample_prior
@@ -86,7 +87,7 @@ class WAE(Autoencoder):
 
     def loss_terms(self, x, outputs, training):
         z = ops.reshape(outputs["latent"], (-1, self.latent_size))
-        p = self.prior_std * keras.random.normal(ops.shape(z), seed=self.seed_generator)
+        p = self.prior_std * distribute.replica_normal(ops.shape(z), self.seed_generator)
         base_scale = 2.0 * self.latent_size * self.prior_std**2
         mmd = imq_mmd(z, p, base_scale, self.kernel_scales)
         reconstruction = ops.mean(ops.square(x - outputs["reconstruction"]))
