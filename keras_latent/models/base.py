@@ -10,6 +10,7 @@ latent, softmax cross-entropy) trains alongside, as in the paper's representatio
 its gradient never reaches the autoencoder.
 """
 
+import warnings
 from pathlib import Path
 
 import keras
@@ -30,6 +31,10 @@ ADAM_EPSILON = 1e-8
 # Files of a fitted latent sampler inside a .keras file's assets.
 SAMPLER_CONFIG = "latent_sampler.json"
 SAMPLER_ARRAYS = "latent_sampler.npz"
+
+# Keras warns when a variable gets no gradient; the linear probe gets none when ``fit`` has no
+# labels, as intended. ``fit`` silences exactly that warning (any other variable still shows).
+PROBE_WITHOUT_GRADIENT = r"Gradients do not exist for variables \['probe/kernel', 'probe/bias'\] "
 
 
 def default_optimizer():
@@ -167,7 +172,8 @@ class Autoencoder(keras.Model):
         """Keras' ``fit`` after checking the data (see ``keras_latent.validation``).
 
         ``x``: images in [-1, 1] (array, PyDataset, tf.data or generator yielding ``x`` or
-        ``(x, labels)``); ``y``: optional integer labels for the linear probe.
+        ``(x, labels)``); ``y``: optional integer labels for the linear probe (without them
+        the probe is left as it is, and Keras' warning that it has no gradient is silenced).
         """
         self._check_data(x, y, kwargs.get("validation_data"))
         if not self.compiled:
@@ -175,7 +181,9 @@ class Autoencoder(keras.Model):
         x = without_autotune(x)  # no tf.data autotune stall (keras_latent.datasets.feeding)
         if "validation_data" in kwargs:
             kwargs["validation_data"] = without_autotune(kwargs["validation_data"])
-        return super().fit(x, y, *args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", PROBE_WITHOUT_GRADIENT, UserWarning)
+            return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check_data(x, y)

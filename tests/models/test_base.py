@@ -1,5 +1,7 @@
 """The plain autoencoder: API, training, serialisation and bad input, on the session's backend."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -150,6 +152,17 @@ def test_bad_labels_get_a_clear_error(random_images):
         tiny_ae(num_classes=3).fit(x, np.array([0, 1, 2, 3]), verbose=0)
     with pytest.raises(ValueError, match=r"shape \(4,\)"):
         tiny_ae(num_classes=3).fit(x, np.zeros(5, "int64"), verbose=0)
+
+
+def test_fit_without_labels_leaves_the_probe_alone_without_a_warning(random_images):
+    model = tiny_ae(num_classes=3)
+    model.compile()
+    before = model.probe.get_weights()
+    with warnings.catch_warnings(record=True) as caught:  # keeps the active filters
+        model.fit(random_images(8), batch_size=4, epochs=1, verbose=0)
+    assert not [w for w in caught if "probe" in str(w.message)]
+    for got, want in zip(model.probe.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_bad_latents_and_arguments():
