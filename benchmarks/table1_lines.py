@@ -13,7 +13,10 @@ written atomically to ``OUTPUT/MODEL_STEPSsteps_seedSEED.json``; a run whose rec
 not trained again, so an interrupted benchmark resumes where it stopped. The run folders
 (weights, interpolation grid) go to ``--runs``. At the end a Markdown table of mean +- standard
 deviation over the seeds (population std, as the paper's notebook) beside the paper's Table 1
-is printed and written to ``OUTPUT/summary_STEPSsteps.md``.
+is printed and written to ``OUTPUT/summary_STEPSsteps.md``. Each record also gets the run's
+test reconstruction MSE (first 1000 test lines, from the run folder) when it lacks one.
+``--dtype-policy mixed_bfloat16`` trains the same runs under mixed precision (names suffixed
+``_mixed_bfloat16``), for comparing with float32 under the same budget.
 
 Differences from the paper's protocol: the paper trains 2^24 images (262,144 steps) and reports,
 per run, the median of the last 20 evaluations (one every 65,536 images); this scores the final
@@ -67,6 +70,9 @@ def main(argv=None):
     parser.add_argument("--steps-per-epoch", type=int, default=250, help="steps per progress bar")
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results" / "table1")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "table1")
+    parser.add_argument(
+        "--dtype-policy", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16")
+    )
     args = parser.parse_args(argv)
     if args.steps < 1 or args.batch_size < 1 or min(args.seeds) < 0:
         parser.error("--steps and --batch-size must be >= 1 and seeds >= 0")
@@ -77,28 +83,55 @@ def main(argv=None):
             records[model, seed] = run(model, seed, args)
     summary = table(records, args)
     print(summary)
-    path = args.output / f"summary_{args.steps}steps.md"
-    with_header = f"# Table 1 on lines, {args.steps} steps of {args.batch_size}\n\n{summary}\n"
+    path = args.output / f"summary_{args.steps}steps{policy_suffix(args)}.md"
+    with_header = (
+        f"# Table 1 on lines, {args.steps} steps of {args.batch_size}, {args.dtype_policy}"
+        f"\n\n{summary}\n"
+    )
     with atomic_path(path) as tmp:
         tmp.write_text(with_header)
     print(f"wrote {path}")
 
 
+def policy_suffix(args):
+    """``""`` for float32 runs, else ``_POLICY`` (in record, run and summary names)."""
+    return "" if args.dtype_policy == "float32" else f"_{args.dtype_policy}"
+
+
 def run(model, seed, args):
-    """The record of one run: read if present, else trained by ``keras-latent train``."""
-    name = f"{model}_{args.steps}steps_seed{seed}"
+    """The record of one run: read if present, else trained by ``keras-latent train``; with
+    the test reconstruction MSE added (from the run folder) where it is missing."""
+    name = f"{model}_{args.steps}steps{policy_suffix(args)}_seed{seed}"
     record_path = args.output / f"{name}.json"
-    if record_path.exists():
-        record = read_json(record_path)
-        if "lines" in record:
-            print(f"{name}: recorded in {record_path}, not trained again")
-            return record
     folder = args.runs / name
+    record = read_json(record_path) if record_path.exists() else {}
+    if "lines" in record:
+        print(f"{name}: recorded in {record_path}, not trained again")
+    else:
+        record = train(model, seed, args, folder, record_path)
+    if "test_reconstruction_mse" not in record and (folder / "config.json").exists():
+        record["test_reconstruction_mse"] = reconstruction_mse(folder)
+        write_json(record_path, record)
+    return record
+
+
+def reconstruction_mse(folder, n=1000):
+    """Mean squared error (pixels in [-1, 1]) of the run's model on the first ``n`` test lines."""
+    import keras_latent as kl
+    from keras_latent.datasets.lines import test_set
+
+    x = test_set()[0][:n]
+    return float(np.mean((kl.zoo.load(folder).reconstruct(x) - x) ** 2))
+
+
+def train(model, seed, args, folder, record_path):
+    """Train one run in a fresh ``keras-latent train`` process; its ``metrics.json``."""
     command = [sys.executable, "-m", "keras_latent.cli", "train", f"{model}_lines"]
     command += ["--steps", str(args.steps), "--seed", str(seed), "--output", str(folder)]
     command += ["--batch-size", str(args.batch_size)]
     command += ["--steps-per-epoch", str(args.steps_per_epoch)]
-    print(f"{name}: {' '.join(command[1:])}", flush=True)
+    command += ["--dtype-policy", args.dtype_policy]
+    print(f"{folder.name}: {' '.join(command[1:])}", flush=True)
     subprocess.run(command, check=True, cwd=REPO)
     record = read_json(folder / "metrics.json")
     if "lines" not in record or record["training"]["steps"] != args.steps:
@@ -112,24 +145,26 @@ def table(records, args):
     rows = [
         f"{args.steps} steps of {args.batch_size} lines "
         f"({args.steps * args.batch_size:,} images; the paper: 2^24 = 16,777,216), seeds "
-        f"{', '.join(map(str, args.seeds))}; mean +- std over seeds.",
+        f"{', '.join(map(str, args.seeds))}, dtype policy {args.dtype_policy}; mean +- std over "
+        "seeds; test MSE: reconstruction error on the first 1000 test lines.",
         "",
-        "| model | Mean Distance (1e-3) | Smoothness | paper: Mean Distance (1e-3) | "
+        "| model | Mean Distance (1e-3) | Smoothness | test MSE | paper: Mean Distance (1e-3) | "
         "paper: Smoothness | fit time per run | backend, device |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     means = {}
     for model in args.models:
         runs = [records[model, seed] for seed in args.seeds]
         distance = np.array([r["lines"]["mean_distance"] for r in runs]) * 1e3
         smooth = np.array([r["lines"]["smoothness"] for r in runs])
+        mse = np.array([r.get("test_reconstruction_mse", np.nan) for r in runs])
         means[model] = (distance.mean(), smooth.mean())
         minutes = np.mean([r["training"]["fit_time_s"] for r in runs]) / 60
         devices = sorted({f"{r['training']['backend']}, {r['training']['device']}" for r in runs})
         paper, (paper_d, paper_s) = PAPER[f"{model}_lines"], PAPER_STD[model]
         rows.append(
             f"| {NAMES[model]} | {distance.mean():.2f} +- {distance.std():.2f} | "
-            f"{smooth.mean():.3f} +- {smooth.std():.3f} | "
+            f"{smooth.mean():.3f} +- {smooth.std():.3f} | {mse.mean():.4f} +- {mse.std():.4f} | "
             f"{paper['mean_distance'] * 1e3:.2f} +- {paper_d * 1e3:.2f} | "
             f"{paper['smoothness']:.2f} +- {paper_s:.2f} | {minutes:.1f} min | "
             f"{'; '.join(devices)} |"

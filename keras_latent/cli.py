@@ -30,7 +30,8 @@ import numpy as np
 LINES_EPOCH = 1000
 """Batches per epoch of the lines stream (its seed, epoch and index fix each batch)."""
 
-DEFAULTS = {"batch_size": 64, "seed": 0}
+DEFAULTS = {"batch_size": 64, "seed": 0, "dtype_policy": "float32"}
+POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def main(argv=None):
@@ -55,6 +56,9 @@ def main(argv=None):
     )
     train.add_argument("--steps-per-epoch", type=int, default=250, help="steps per progress bar")
     train.add_argument("--eval-pairs", type=int, default=256, help="test pairs to score (lines)")
+    train.add_argument(
+        "--dtype-policy", choices=POLICIES, help="Keras dtype policy (default float32)"
+    )
 
     evaluate = commands.add_parser("evaluate", help="score a preset or run folder")
     evaluate.add_argument("run", help="preset name or folder")
@@ -143,6 +147,8 @@ def run_train(args):
     settings = {}
     for key, default in DEFAULTS.items():
         given, saved = getattr(args, key), (state or {}).get(key)
+        if state is not None and key == "dtype_policy" and saved is None:
+            saved = "float32"  # checkpoints from before the option were float32
         if state is not None and given is not None and given != saved:
             raise ValueError(
                 f"{output} holds a checkpoint trained with {key.replace('_', ' ')} {saved}; "
@@ -163,7 +169,12 @@ def run_train(args):
         return
     dataset = presets.DATASETS[presets.PRESETS[name][1]]
     keras.utils.set_random_seed(settings["seed"])
-    model = presets.build(name, seed=settings["seed"])
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(settings["dtype_policy"])
+    try:
+        model = presets.build(name, seed=settings["seed"])
+    finally:  # the model keeps its policy; the process's default is left as it was
+        keras.config.set_dtype_policy(previous_policy)
     stream = make_stream(dataset, model, settings, args.data_dir)
     if state is None:
         print(
@@ -225,6 +236,7 @@ def finish_run(model, output, name, dataset, state, args):
             "images_seen": steps * batch_size,
             "seed": state["seed"],
             "optimizer": "Adam(learning_rate=1e-4, epsilon=1e-8)",
+            "dtype_policy": model.dtype_policy.name,
             "backend": keras.backend.backend(),
             "keras_version": keras.__version__,
             "device": describe_device(),
@@ -245,14 +257,16 @@ def finish_run(model, output, name, dataset, state, args):
             metrics = score_images(model, tmp, name, dataset["data"], args.data_dir, output)
         weights = {
             key: record["training"][key]
-            for key in ("steps", "batch_size", "images_seen", "seed", "device", "fit_time_s",
-                        "wall_time_s", "images_per_second")
+            for key in ("steps", "batch_size", "images_seen", "seed", "dtype_policy", "device",
+                        "fit_time_s", "wall_time_s", "images_per_second")
         }  # fmt: skip
         weights["metrics"] = metrics
         weights["command"] = (
             f"keras-latent train {name} --steps {steps} --batch-size {batch_size} "
             f"--seed {state['seed']}"
         )
+        if model.dtype_policy.name != "float32":
+            weights["command"] += f" --dtype-policy {model.dtype_policy.name}"
         staged = zoo.save_preset(model, tmp / ".preset", metadata={"weights": weights})
         for path in staged.iterdir():
             os.replace(path, tmp / path.name)

@@ -54,6 +54,26 @@ def test_evaluate_and_interpolate_a_run(trained_run, tmp_path, capsys):
     assert code == 0 and png.stat().st_size > 1000
 
 
+def test_train_under_a_mixed_precision_policy(tmp_path, capsys):
+    import keras
+
+    run = tmp_path / "ae_lines_bf16"
+    args = ["train", "ae_lines", "--steps", "2", "--steps-per-epoch", "2", "--output", str(run),
+            "--eval-pairs", "4"]  # fmt: skip
+    assert cli.main([*args, "--dtype-policy", "mixed_bfloat16"]) == 0
+    assert keras.config.dtype_policy().name == "float32"  # the process default is restored
+    record = json.loads((run / "metrics.json").read_text())
+    assert record["training"]["dtype_policy"] == "mixed_bfloat16"
+    assert np.isfinite(record["lines"]["mean_distance"])
+    weights = kl.zoo.describe(run)["weights"]
+    assert weights["dtype_policy"] == "mixed_bfloat16"
+    assert weights["command"].endswith("--dtype-policy mixed_bfloat16")
+    assert kl.zoo.load(run).dtype_policy.name == "mixed_bfloat16"
+    # A run is resumed under the policy it was trained with.
+    assert cli.main([*args[:3], "4", *args[4:], "--dtype-policy", "float32"]) == 2
+    assert "dtype policy mixed_bfloat16" in capsys.readouterr().err
+
+
 def test_bad_requests_fail_cleanly(tmp_path, capsys):
     assert cli.main(["train", "gan_lines", "--steps", "1", "--output", str(tmp_path / "x")]) == 2
     assert "unknown preset 'gan_lines'" in capsys.readouterr().err
