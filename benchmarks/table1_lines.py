@@ -115,6 +115,16 @@ def run(model, seed, args):
     return record
 
 
+def mean_image_mse(n=1000):
+    """The test MSE of the mean-image plateau: every one of the first ``n`` test lines
+    reconstructed as their mean image. Early in training every model decodes about that image
+    whatever the code; such a run scores Smoothness 0 (its frames do not change)."""
+    from keras_latent.datasets.lines import test_set
+
+    x = test_set()[0][:n]
+    return float(np.mean((x - x.mean(axis=0)) ** 2))
+
+
 def reconstruction_mse(folder, n=1000):
     """Mean squared error (pixels in [-1, 1]) of the run's model on the first ``n`` test lines."""
     import keras_latent as kl
@@ -141,34 +151,52 @@ def train(model, seed, args, folder, record_path):
 
 
 def table(records, args):
-    """Markdown: mean +- std over seeds of both metrics per model, beside the paper."""
+    """Markdown: mean +- std over seeds of both metrics per model, beside the paper; whether
+    ACAI leads, among the models whose every run got past the mean-image plateau."""
     rows = [
         f"{args.steps} steps of {args.batch_size} lines "
         f"({args.steps * args.batch_size:,} images; the paper: 2^24 = 16,777,216), seeds "
         f"{', '.join(map(str, args.seeds))}, dtype policy {args.dtype_policy}; mean +- std over "
         "seeds; test MSE: reconstruction error on the first 1000 test lines.",
         "",
-        "| model | Mean Distance (1e-3) | Smoothness | test MSE | paper: Mean Distance (1e-3) | "
-        "paper: Smoothness | fit time per run | backend, device |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | Mean Distance (1e-3) | Smoothness | test MSE | runs past the plateau | "
+        "paper: Mean Distance (1e-3) | paper: Smoothness | fit time per run | backend, device |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    means = {}
+    plateau = mean_image_mse()
+    means, stuck = {}, []
     for model in args.models:
         runs = [records[model, seed] for seed in args.seeds]
         distance = np.array([r["lines"]["mean_distance"] for r in runs]) * 1e3
         smooth = np.array([r["lines"]["smoothness"] for r in runs])
         mse = np.array([r.get("test_reconstruction_mse", np.nan) for r in runs])
-        means[model] = (distance.mean(), smooth.mean())
+        past = int(np.sum(mse < plateau))
+        if past == len(runs):
+            means[model] = (distance.mean(), smooth.mean())
+        else:
+            stuck.append(NAMES[model])
         minutes = np.mean([r["training"]["fit_time_s"] for r in runs]) / 60
         devices = sorted({f"{r['training']['backend']}, {r['training']['device']}" for r in runs})
         paper, (paper_d, paper_s) = PAPER[f"{model}_lines"], PAPER_STD[model]
         rows.append(
             f"| {NAMES[model]} | {distance.mean():.2f} +- {distance.std():.2f} | "
             f"{smooth.mean():.3f} +- {smooth.std():.3f} | {mse.mean():.4f} +- {mse.std():.4f} | "
+            f"{past} / {len(runs)} | "
             f"{paper['mean_distance'] * 1e3:.2f} +- {paper_d * 1e3:.2f} | "
             f"{paper['smoothness']:.2f} +- {paper_s:.2f} | {minutes:.1f} min | "
             f"{'; '.join(devices)} |"
         )
+    rows += [
+        "",
+        f"Runs past the plateau: test MSE below {plateau:.4f}, the mean image's (the plateau "
+        "where a model decodes about the mean image whatever the code, and scores Smoothness 0 "
+        "because its frames do not change).",
+    ]
+    if stuck:
+        rows += [
+            "",
+            f"Left out of the comparison, not past the plateau in every run: {', '.join(stuck)}.",
+        ]
     if "acai" in means and len(means) > 1:
         others = {m: v for m, v in means.items() if m != "acai"}
         best_d = min(others, key=lambda m: others[m][0])
