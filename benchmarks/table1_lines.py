@@ -16,7 +16,9 @@ deviation over the seeds (population std, as the paper's notebook) beside the pa
 is printed and written to ``OUTPUT/summary_STEPSsteps.md``. Each record also gets the run's
 test reconstruction MSE (first 1000 test lines, from the run folder) when it lacks one.
 ``--dtype-policy mixed_bfloat16`` trains the same runs under mixed precision (names suffixed
-``_mixed_bfloat16``), for comparing with float32 under the same budget.
+``_mixed_bfloat16``), for comparing with float32 under the same budget. ``--extend-from 2000``
+starts each run from a copy of the finished 2000-step run (``keras-latent train`` resumes it
+exactly), so a longer budget costs only the extra steps.
 
 Differences from the paper's protocol: the paper trains 2^24 images (262,144 steps) and reports,
 per run, the median of the last 20 evaluations (one every 65,536 images); this scores the final
@@ -25,6 +27,8 @@ notebook's run name), the other six 2x2x16; here all seven use 2x2x16.
 """
 
 import argparse
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +77,13 @@ def main(argv=None):
     parser.add_argument(
         "--dtype-policy", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16")
     )
+    parser.add_argument(
+        "--extend-from",
+        type=int,
+        metavar="STEPS",
+        help="start each run from a copy of the finished STEPS-step run of the same model and "
+        "seed where one exists (resumed training is exact: the same weights as from scratch)",
+    )
     args = parser.parse_args(argv)
     if args.steps < 1 or args.batch_size < 1 or min(args.seeds) < 0:
         parser.error("--steps and --batch-size must be >= 1 and seeds >= 0")
@@ -108,11 +119,32 @@ def run(model, seed, args):
     if "lines" in record:
         print(f"{name}: recorded in {record_path}, not trained again")
     else:
+        if args.extend_from and not folder.exists():
+            shorter = f"{model}_{args.extend_from}steps{policy_suffix(args)}_seed{seed}"
+            copy_run(args.runs / shorter, folder)
         record = train(model, seed, args, folder, record_path)
     if "test_reconstruction_mse" not in record and (folder / "config.json").exists():
         record["test_reconstruction_mse"] = reconstruction_mse(folder)
         write_json(record_path, record)
     return record
+
+
+def copy_run(source, folder):
+    """Copy the finished run ``source`` to ``folder`` (atomically), for ``train`` to extend."""
+    if not (source / "checkpoint.json").exists() or finished_step(source) is None:
+        print(f"{source.name}: no finished run to extend, training {folder.name} from scratch")
+        return
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial)
+    os.replace(partial, folder)
+    print(f"{folder.name}: extending a copy of {source.name} (step {finished_step(source)})")
+
+
+def finished_step(folder):
+    """The step of the finished run in ``folder``, or None if it is not finished."""
+    state = read_json(folder / "checkpoint.json")
+    return state["step"] if state.get("finished") else None
 
 
 def mean_image_mse(n=1000):
