@@ -131,38 +131,37 @@ def run(model, seed, args):
 
 def copy_run(source, folder):
     """Copy the finished run ``source`` to ``folder`` (atomically), for ``train`` to extend."""
-    if not (source / "checkpoint.json").exists() or finished_step(source) is None:
+    state = read_json(source / "checkpoint.json") if (source / "checkpoint.json").exists() else {}
+    if not state.get("finished"):
         print(f"{source.name}: no finished run to extend, training {folder.name} from scratch")
         return
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(source, partial)
     os.replace(partial, folder)
-    print(f"{folder.name}: extending a copy of {source.name} (step {finished_step(source)})")
+    print(f"{folder.name}: extending a copy of {source.name} (step {state['step']})")
 
 
-def finished_step(folder):
-    """The step of the finished run in ``folder``, or None if it is not finished."""
-    state = read_json(folder / "checkpoint.json")
-    return state["step"] if state.get("finished") else None
-
-
-def mean_image_mse(n=1000):
-    """The test MSE of the mean-image plateau: every one of the first ``n`` test lines
-    reconstructed as their mean image. Early in training every model decodes about that image
-    whatever the code; such a run scores Smoothness 0 (its frames do not change)."""
+def test_lines(n=1000):
+    """The first ``n`` images of the lines test set (pixels in [-1, 1])."""
     from keras_latent.datasets.lines import test_set
 
-    x = test_set()[0][:n]
+    return test_set()[0][:n]
+
+
+def mean_image_mse():
+    """The test MSE of the mean-image plateau: every test line reconstructed as their mean
+    image. Early in training every model decodes about that image whatever the code; such a
+    run scores Smoothness 0 (its frames do not change)."""
+    x = test_lines()
     return float(np.mean((x - x.mean(axis=0)) ** 2))
 
 
-def reconstruction_mse(folder, n=1000):
-    """Mean squared error (pixels in [-1, 1]) of the run's model on the first ``n`` test lines."""
+def reconstruction_mse(folder):
+    """Mean squared error of the run's model on the test lines of ``test_lines``."""
     import keras_latent as kl
-    from keras_latent.datasets.lines import test_set
 
-    x = test_set()[0][:n]
+    x = test_lines()
     return float(np.mean((kl.zoo.load(folder).reconstruct(x) - x) ** 2))
 
 
