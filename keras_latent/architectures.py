@@ -21,7 +21,7 @@ import math
 
 import keras
 
-from keras_latent.layers import Conv2D, SpatialMean
+from keras_latent.layers import Conv2D, NearestUpSampling2D, SpatialMean
 
 LEAKY_SLOPE = 0.2
 
@@ -52,11 +52,37 @@ def _check_image_shape(image_shape):
     return image_shape
 
 
+def compute_data_format():
+    """The layout the convolutions compute in: channels-first on PyTorch, else channels-last.
+
+    Inputs and outputs are channels-last on every backend. Keras' torch convolution copies a
+    channels-last input twice (to NCHW, then to PyTorch's channels-last memory format) and
+    back; channels-first layers run PyTorch's native layout with no copies, at the cost of
+    one transpose at each end of a network. Kernels have the same shape in both layouts, so
+    weights are unchanged and portable. TensorFlow's CPU kernels and XLA prefer
+    channels-last. A choice of this project, not of the paper.
+    """
+    return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+
+
+def _to_compute_layout(y, name):
+    if compute_data_format() == "channels_first":
+        return keras.layers.Permute((3, 1, 2), name=f"{name}_to_channels_first")(y)
+    return y
+
+
+def _from_compute_layout(y, name):
+    if compute_data_format() == "channels_first":
+        return keras.layers.Permute((2, 3, 1), name=f"{name}_to_channels_last")(y)
+    return y
+
+
 def _conv(filters, kernel_size, name, activation=True):
     return Conv2D(
         filters,
         kernel_size,
         padding="same",
+        data_format=compute_data_format(),
         activation=keras.layers.LeakyReLU(LEAKY_SLOPE) if activation else None,
         kernel_initializer=acai_initializer(),
         bias_initializer="zeros",
@@ -68,20 +94,26 @@ def _encoder_layers(image_shape, depth, latent, latent_width, name):
     size, _, channels = _check_image_shape(image_shape)
     scales = count_scales(size, latent_width)
     inputs = keras.Input(image_shape, name=f"{name}_images")
-    y = _conv(depth, 1, f"{name}_in", activation=False)(inputs)
+    y = _conv(depth, 1, f"{name}_in", activation=False)(_to_compute_layout(inputs, name))
     for s in range(scales):
         y = _conv(depth << s, 3, f"{name}_s{s}_conv1")(y)
         y = _conv(depth << s, 3, f"{name}_s{s}_conv2")(y)
-        y = keras.layers.AveragePooling2D(2, name=f"{name}_s{s}_pool")(y)
+        y = keras.layers.AveragePooling2D(
+            2, data_format=compute_data_format(), name=f"{name}_s{s}_pool"
+        )(y)
     y = _conv(depth << scales, 3, f"{name}_top")(y)
     y = _conv(latent, 3, f"{name}_out", activation=False)(y)
     return inputs, y
 
 
+def _upsample(name):
+    return NearestUpSampling2D(2, data_format=compute_data_format(), name=name)
+
+
 def build_encoder(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=4, name="encoder"):
     """Images ``(size, size, C)`` -> spatial latent ``(latent_width, latent_width, latent)``."""
     inputs, outputs = _encoder_layers(image_shape, depth, latent, latent_width, name)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, _from_compute_layout(outputs, name), name=name)
 
 
 def build_decoder(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=4, name="decoder"):
@@ -89,14 +121,14 @@ def build_decoder(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=4, 
     size, _, channels = _check_image_shape(image_shape)
     scales = count_scales(size, latent_width)
     inputs = keras.Input((latent_width, latent_width, latent), name=f"{name}_latent")
-    y = inputs
+    y = _to_compute_layout(inputs, name)
     for s in range(scales - 1, -1, -1):
         y = _conv(depth << s, 3, f"{name}_s{s}_conv1")(y)
         y = _conv(depth << s, 3, f"{name}_s{s}_conv2")(y)
-        y = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_s{s}_up")(y)
+        y = _upsample(f"{name}_s{s}_up")(y)
     y = _conv(depth, 3, f"{name}_top")(y)
     outputs = _conv(channels, 3, f"{name}_out", activation=False)(y)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, _from_compute_layout(outputs, name), name=name)
 
 
 def build_critic(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=4, name="critic"):

@@ -35,8 +35,45 @@ class Conv2D(keras.layers.Conv2D):
     def convolution_op(self, inputs, kernel):
         if self.filters == 1 and keras.backend.backend() == "torch":
             doubled = ops.concatenate([kernel, kernel], axis=-1)
-            return super().convolution_op(inputs, doubled)[..., :1]
+            outputs = super().convolution_op(inputs, doubled)
+            return outputs[:, :1] if self.data_format == "channels_first" else outputs[..., :1]
         return super().convolution_op(inputs, kernel)
+
+
+@keras.saving.register_keras_serializable(package="keras_latent")
+class NearestUpSampling2D(keras.layers.Layer):
+    """Nearest-neighbour upsampling by an integer ``factor`` in either layout.
+
+    ``keras.layers.UpSampling2D`` computes in channels-last only (it transposes channels-first
+    inputs there and back); this repeats rows and columns where they are, so a channels-first
+    model runs no transposes.
+    """
+
+    def __init__(self, factor=2, data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+        if data_format not in ("channels_last", "channels_first"):
+            raise ValueError(
+                f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}"
+            )
+        self.data_format = data_format
+
+    def call(self, inputs):
+        first = 2 if self.data_format == "channels_first" else 1
+        outputs = ops.repeat(inputs, self.factor, axis=first)
+        return ops.repeat(outputs, self.factor, axis=first + 1)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        first = 2 if self.data_format == "channels_first" else 1
+        for axis in (first, first + 1):
+            shape[axis] = None if shape[axis] is None else shape[axis] * self.factor
+        return tuple(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=self.factor, data_format=self.data_format)
+        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_latent")

@@ -7,8 +7,10 @@ from keras_latent.architectures import (
     build_critic,
     build_decoder,
     build_encoder,
+    compute_data_format,
     count_scales,
 )
+from keras_latent.layers import NearestUpSampling2D
 
 
 @pytest.mark.parametrize(
@@ -42,8 +44,42 @@ def test_layout_and_shapes():
     assert all(c.padding == "same" and np.all(c.bias.numpy() == 0) for c in convs)
     dec_convs = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [c.filters for c in dec_convs] == [32, 32, 16, 16, 8, 8, 8, 3]
-    ups = [layer for layer in decoder.layers if isinstance(layer, keras.layers.UpSampling2D)]
-    assert len(ups) == 3 and all(u.interpolation == "nearest" for u in ups)
+    ups = [layer for layer in decoder.layers if isinstance(layer, NearestUpSampling2D)]
+    assert len(ups) == 3 and all(u.factor == 2 for u in ups)
+
+
+@pytest.mark.backend
+def test_convolutions_compute_in_the_backends_layout_behind_channels_last_interfaces():
+    """Channels-first inside on torch (no copies around each convolution), channels-last
+    elsewhere; every network takes and returns channels-last tensors on every backend."""
+    expected = "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+    assert compute_data_format() == expected
+    encoder = build_encoder((32, 32, 3), depth=4, latent=2, latent_width=8)
+    decoder = build_decoder((32, 32, 3), depth=4, latent=2, latent_width=8)
+    layers = encoder.layers + decoder.layers
+    assert {layer.data_format for layer in layers if hasattr(layer, "data_format")} == {expected}
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    z = encoder(x)
+    assert tuple(z.shape) == (2, 8, 8, 2)
+    assert tuple(decoder(z).shape) == (2, 32, 32, 3)
+
+
+@pytest.mark.backend
+def test_the_global_image_data_format_does_not_change_the_networks():
+    """A user's ``keras.config.set_image_data_format("channels_first")`` (for their own
+    layers) leaves the networks' layout, outputs and weights as they are."""
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    expected = keras.ops.convert_to_numpy(build_critic((32, 32, 1), 4, 2, 8)(x))
+    previous = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        keras.utils.set_random_seed(0)
+        critic = build_critic((32, 32, 1), 4, 2, 8)
+        got = keras.ops.convert_to_numpy(critic(x))
+    finally:
+        keras.config.set_image_data_format(previous)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_critic_is_the_mean_of_an_encoder_feature_map():

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_latent.layers import Conv2D, EccentricRegularization, SpatialMean
+from keras_latent.layers import Conv2D, EccentricRegularization, NearestUpSampling2D, SpatialMean
 from keras_latent.losses import eccentric_loss
 from tests.helpers import gradients
 
@@ -40,6 +40,23 @@ def test_conv2d_matches_keras_and_trains_on_a_batch_of_one(filters):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
     restored = Conv2D.from_config(ours.get_config())
     assert type(restored) is Conv2D and restored.filters == filters
+
+
+@pytest.mark.backend
+def test_nearest_upsampling_matches_keras_in_both_layouts():
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 5)).astype("float32")
+    expected = keras.ops.convert_to_numpy(keras.layers.UpSampling2D(2)(x))
+    last = NearestUpSampling2D(2, data_format="channels_last")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(last(x)), expected)
+    first = NearestUpSampling2D(2, data_format="channels_first")
+    nchw = keras.ops.convert_to_numpy(first(x.transpose(0, 3, 1, 2)))
+    np.testing.assert_array_equal(nchw, expected.transpose(0, 3, 1, 2))
+    assert last.compute_output_shape((None, 3, 4, 5)) == (None, 6, 8, 5)
+    assert first.compute_output_shape((None, 5, 3, 4)) == (None, 5, 6, 8)
+    restored = NearestUpSampling2D.from_config(first.get_config())
+    assert restored.factor == 2 and restored.data_format == "channels_first"
+    with pytest.raises(ValueError, match="data_format"):
+        NearestUpSampling2D(2, data_format="nhwc")
 
 
 # ------------------------------------------------------------------ EccentricRegularization

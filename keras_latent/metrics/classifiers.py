@@ -34,6 +34,7 @@ def build_mnist_classifier(num_classes=10, seed=None):
             filters,
             3,
             padding="same",
+            data_format="channels_last",
             activation="relu",
             kernel_initializer=keras.initializers.HeNormal(seed=seed),
             name=name,
@@ -42,13 +43,13 @@ def build_mnist_classifier(num_classes=10, seed=None):
     inputs = keras.Input((32, 32, 1), name="images")
     y = conv(16, "conv1a")(inputs)
     y = conv(16, "conv1b")(y)
-    y = keras.layers.MaxPooling2D(2, name="pool1")(y)
+    y = keras.layers.MaxPooling2D(2, data_format="channels_last", name="pool1")(y)
     y = conv(32, "conv2a")(y)
     y = conv(32, "conv2b")(y)
-    y = keras.layers.MaxPooling2D(2, name="pool2")(y)
+    y = keras.layers.MaxPooling2D(2, data_format="channels_last", name="pool2")(y)
     y = conv(64, "conv3")(y)
-    y = keras.layers.MaxPooling2D(2, name="pool3")(y)
-    y = keras.layers.Flatten(name="flatten")(y)
+    y = keras.layers.MaxPooling2D(2, data_format="channels_last", name="pool3")(y)
+    y = keras.layers.Flatten(data_format="channels_last", name="flatten")(y)
     y = keras.layers.Dense(
         64,
         activation="relu",
