@@ -58,7 +58,14 @@ BASELINES = ("tf_function", "torch_eager", "pythae")
 POOL_BATCHES = 256  # distinct random batches fit cycles over when steps exceed it
 MARK = "RESULT "
 # Environment variables that change the measured speed, recorded with the results.
-ENVIRONMENT = ("XLA_FLAGS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "TF_ENABLE_ONEDNN_OPTS")
+ENVIRONMENT = (
+    "XLA_FLAGS",
+    "OMP_NUM_THREADS",
+    "OMP_WAIT_POLICY",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "TF_NUM_INTEROP_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+)
 
 
 def parse_args(argv=None):

@@ -128,7 +128,7 @@ def train_lines(policy):
     try:
         keras.utils.set_random_seed(0)
         model = kl.zoo.load("acai_lines", weights=False)
-        layer = model.encoder.layers[1]
+        layer = next(v for v in model.encoder.layers if isinstance(v, keras.layers.Conv2D))
         print(
             f"{policy}: {layer.name} computes in {layer.compute_dtype}, "
             f"keeps weights in {layer.variable_dtype}"
