@@ -1,13 +1,16 @@
 """The wheel ships the zoo: built from a copy of the repository holding a trained preset,
 installed into a fresh virtual environment, loaded from another directory. Offline: the venv
-sees the system's keras/TensorFlow (``--system-site-packages``), pip installs ``--no-deps
---no-index``."""
+sees the test run's keras/TensorFlow (the running interpreter's site-packages, appended to its
+path, whether that interpreter is a system one or itself in a venv), pip installs
+``--no-deps --no-index``."""
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 
@@ -45,6 +48,11 @@ def test_a_built_wheel_loads_a_shipped_preset_with_weights(tmp_path):
     assert len(wheels) == 1
     run([sys.executable, "-m", "venv", "--system-site-packages", tmp_path / "venv"], cwd=tmp_path)
     python = tmp_path / "venv" / "bin" / "python"
+    # Plain path lines: the running environment's packages come after the wheel's, and its own
+    # .pth hooks (an editable install of keras-latent) are not run.
+    own = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path)
+    parents = [p for p in site.getsitepackages() if os.path.isdir(p)]
+    (Path(own.strip()) / "test_run_packages.pth").write_text("\n".join(parents) + "\n")
     run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheels[0]], cwd=tmp_path)
 
     elsewhere = tmp_path / "elsewhere"
