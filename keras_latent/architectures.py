@@ -106,10 +106,6 @@ def _encoder_layers(image_shape, depth, latent, latent_width, name):
     return inputs, y
 
 
-def _upsample(name):
-    return NearestUpSampling2D(2, data_format=compute_data_format(), name=name)
-
-
 def build_encoder(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=4, name="encoder"):
     """Images ``(size, size, C)`` -> spatial latent ``(latent_width, latent_width, latent)``."""
     inputs, outputs = _encoder_layers(image_shape, depth, latent, latent_width, name)
@@ -125,7 +121,7 @@ def build_decoder(image_shape=(32, 32, 1), depth=16, latent=16, latent_width=4, 
     for s in range(scales - 1, -1, -1):
         y = _conv(depth << s, 3, f"{name}_s{s}_conv1")(y)
         y = _conv(depth << s, 3, f"{name}_s{s}_conv2")(y)
-        y = _upsample(f"{name}_s{s}_up")(y)
+        y = NearestUpSampling2D(2, data_format=compute_data_format(), name=f"{name}_s{s}_up")(y)
     y = _conv(depth, 3, f"{name}_top")(y)
     outputs = _conv(channels, 3, f"{name}_out", activation=False)(y)
     return keras.Model(inputs, _from_compute_layout(outputs, name), name=name)

@@ -48,9 +48,11 @@ def test_a_built_wheel_loads_a_shipped_preset_with_weights(tmp_path):
     assert len(wheels) == 1
     run([sys.executable, "-m", "venv", "--system-site-packages", tmp_path / "venv"], cwd=tmp_path)
     python = tmp_path / "venv" / "bin" / "python"
-    # Plain path lines: the running environment's packages come after the wheel's, and its own
-    # .pth hooks (an editable install of keras-latent) are not run.
-    own = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path)
+    # --system-site-packages reaches only the base interpreter's packages; when pytest runs in a
+    # venv, its packages are added as plain path lines, after the wheel's, so a .pth hook there
+    # (an editable install of keras-latent) is not run.
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    own = run([python, "-c", purelib], cwd=tmp_path)
     parents = [p for p in site.getsitepackages() if os.path.isdir(p)]
     (Path(own.strip()) / "test_run_packages.pth").write_text("\n".join(parents) + "\n")
     run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheels[0]], cwd=tmp_path)
