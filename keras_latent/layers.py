@@ -22,15 +22,56 @@ class SpatialMean(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_latent")
 class Conv2D(keras.layers.Conv2D):
-    """``keras.layers.Conv2D`` that also trains on a batch of one under PyTorch.
+    """``keras.layers.Conv2D`` with two PyTorch-specific code paths: same variables and maths.
 
-    PyTorch's CPU ``conv2d`` backward (2.13) fails with "slow_conv2d: grad_weight must be
-    contiguous" for a batch of one when the layer has a single output channel, such as a
-    decoder's last layer for greyscale images. On the torch backend a single-filter layer
-    therefore convolves with its kernel repeated along the output axis and keeps the first
-    output channel: the same values and gradients, the same variables. Every other layer and
-    backend runs Keras' own convolution unchanged.
+    - Fused bias: on the torch backend, a channels-first layer whose padding torch can express
+      ('valid', or 'same' at stride 1 with an odd dilated kernel) passes its bias to
+      ``torch.nn.functional.conv2d``, which adds it inside the oneDNN kernel (and computes its
+      gradient in the convolution's backward). Keras' own layer adds the bias as a separate
+      broadcast op whose backward is a separate reduction: about a fifth of an ACAI step's
+      operator time in bfloat16 on CPU (``benchmarks/README.md``). Its activation, if a
+      layer, is applied through its ``call``: the input is already in the compute dtype, so
+      ``Layer.__call__``'s casting and bookkeeping (about 0.1 ms per call in eager PyTorch) are
+      skipped.
+    - A batch of one with one filter: PyTorch's CPU ``conv2d`` backward (2.13) fails with
+      "slow_conv2d: grad_weight must be contiguous" for a single-output-channel layer such as a
+      decoder's last layer for greyscale images. The fused path passes a contiguous kernel,
+      which avoids it; elsewhere on torch a single-filter layer convolves with its kernel
+      repeated along the output axis and keeps the first output channel.
+
+    Every other layer and backend runs Keras' own convolution unchanged.
     """
+
+    def call(self, inputs):
+        if not self._fuses_bias():
+            return super().call(inputs)
+        import torch
+
+        kernel = ops.transpose(self.kernel, (3, 2, 0, 1)).contiguous()
+        padding = 0 if self.padding == "valid" else [d * (k - 1) // 2 for k, d in self._taps()]
+        outputs = torch.nn.functional.conv2d(
+            inputs,
+            kernel,
+            ops.convert_to_tensor(self.bias),
+            stride=self.strides,
+            padding=padding,
+            dilation=self.dilation_rate,
+            groups=self.groups,
+        )
+        return getattr(self.activation, "call", self.activation)(outputs)
+
+    def _taps(self):
+        return zip(self.kernel_size, self.dilation_rate)
+
+    def _fuses_bias(self):
+        if keras.backend.backend() != "torch" or self.data_format != "channels_first":
+            return False
+        if not self.use_bias or self.padding not in ("valid", "same"):
+            return False
+        same_is_symmetric = all(s == 1 for s in self.strides) and all(
+            d * (k - 1) % 2 == 0 for k, d in self._taps()
+        )
+        return self.padding == "valid" or same_is_symmetric
 
     def convolution_op(self, inputs, kernel):
         if self.filters == 1 and keras.backend.backend() == "torch":
@@ -46,7 +87,10 @@ class NearestUpSampling2D(keras.layers.Layer):
 
     ``keras.layers.UpSampling2D`` computes in channels-last only (it transposes channels-first
     inputs there and back); this repeats rows and columns where they are, so a channels-first
-    model runs no transposes.
+    model runs no transposes. On the torch backend a channels-first input goes through
+    ``torch.nn.functional.interpolate(mode="nearest")`` (the same values; its backward sums
+    each block in one kernel, where the backward of two repeats is two strided reductions,
+    about 5 times slower in bfloat16 on CPU).
     """
 
     def __init__(self, factor=2, data_format="channels_last", **kwargs):
@@ -59,6 +103,10 @@ class NearestUpSampling2D(keras.layers.Layer):
         self.data_format = data_format
 
     def call(self, inputs):
+        if self.data_format == "channels_first" and keras.backend.backend() == "torch":
+            import torch
+
+            return torch.nn.functional.interpolate(inputs, scale_factor=self.factor)
         first = 2 if self.data_format == "channels_first" else 1
         outputs = ops.repeat(inputs, self.factor, axis=first)
         return ops.repeat(outputs, self.factor, axis=first + 1)

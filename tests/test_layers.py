@@ -16,16 +16,39 @@ def test_spatial_mean_and_serialisation():
     assert isinstance(restored, SpatialMean) and restored.name == "m"
 
 
+CONV_CASES = [
+    dict(filters=1, padding="same"),
+    dict(filters=3, padding="same", activation="leaky"),
+    dict(filters=3, padding="valid", strides=2),
+    dict(filters=2, padding="same", dilation_rate=2),
+    dict(filters=2, padding="same", kernel_size=2),  # even 'same': asymmetric, not fused
+]
+
+
+def _conv_pair(case, data_format):
+    case = dict(case)
+    if case.pop("activation", None):
+        case["activation"] = keras.layers.LeakyReLU(0.2)
+    kwargs = {"kernel_size": 3, "data_format": data_format, **case}
+    return Conv2D(**kwargs), keras.layers.Conv2D(**kwargs)
+
+
 @pytest.mark.backend
-@pytest.mark.parametrize("filters", [1, 3])
-def test_conv2d_matches_keras_and_trains_on_a_batch_of_one(filters):
-    """Same values and gradients as Keras' Conv2D; a batch of one backpropagates on torch."""
-    ours = Conv2D(filters, 3, padding="same")
-    reference = keras.layers.Conv2D(filters, 3, padding="same")
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "-".join(map(str, c.values())))
+def test_conv2d_matches_keras_and_trains_on_a_batch_of_one(case, data_format):
+    """Same values and gradients as Keras' Conv2D (fused bias or not); a batch of one
+    backpropagates on torch."""
+    if data_format == "channels_first" and keras.backend.backend() != "torch":
+        pytest.skip("channels-first convolutions run on the torch backend only")
+    ours, reference = _conv_pair(case, data_format)
     x = np.random.default_rng(0).normal(size=(1, 8, 8, 4)).astype("float32")
+    if data_format == "channels_first":
+        x = x.transpose(0, 3, 1, 2)
     ours.build(x.shape), reference.build(x.shape)
     for a, b in zip(reference.weights, ours.weights):
-        a.assign(b)
+        a.assign(b + 0.1)  # a nonzero bias
+        b.assign(b + 0.1)
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(ours(x)), keras.ops.convert_to_numpy(reference(x)), atol=1e-5
     )
@@ -39,7 +62,17 @@ def test_conv2d_matches_keras_and_trains_on_a_batch_of_one(filters):
     for g, e in zip(grads, expected):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-6)
     restored = Conv2D.from_config(ours.get_config())
-    assert type(restored) is Conv2D and restored.filters == filters
+    assert type(restored) is Conv2D and restored.filters == ours.filters
+
+
+@pytest.mark.backend
+def test_conv2d_computes_in_the_policys_dtype():
+    """Under mixed_bfloat16 the (fused, on torch) convolution runs and returns bfloat16."""
+    data_format = "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+    layer = Conv2D(3, 3, padding="same", data_format=data_format, dtype="mixed_bfloat16")
+    y = layer(np.ones((2, 4, 8, 8) if data_format == "channels_first" else (2, 8, 8, 4)))
+    assert keras.backend.standardize_dtype(y.dtype) == "bfloat16"
+    assert layer.kernel.dtype == "float32"
 
 
 @pytest.mark.backend
@@ -53,6 +86,17 @@ def test_nearest_upsampling_matches_keras_in_both_layouts():
     np.testing.assert_array_equal(nchw, expected.transpose(0, 3, 1, 2))
     assert last.compute_output_shape((None, 3, 4, 5)) == (None, 6, 8, 5)
     assert first.compute_output_shape((None, 5, 3, 4)) == (None, 5, 6, 8)
+    # Gradients too (on torch the channels-first layer runs torch's own nearest kernel).
+    weight = keras.ops.reshape(keras.ops.arange(6 * 8 * 5, dtype="float32"), (6, 8, 5))
+    cases = (
+        (last, keras.Variable(x), weight),
+        (first, keras.Variable(x.transpose(0, 3, 1, 2)), keras.ops.transpose(weight, (2, 0, 1))),
+    )
+    grads = [
+        gradients(lambda: keras.ops.sum(keras.ops.square(layer(v.value)) * w), [v])[0]  # noqa: B023
+        for layer, v, w in cases
+    ]
+    np.testing.assert_allclose(grads[1], grads[0].transpose(0, 3, 1, 2), rtol=1e-6)
     restored = NearestUpSampling2D.from_config(first.get_config())
     assert restored.factor == 2 and restored.data_format == "channels_first"
     with pytest.raises(ValueError, match="data_format"):
