@@ -28,11 +28,10 @@ class Conv2D(keras.layers.Conv2D):
       ('valid', or 'same' at stride 1 with an odd dilated kernel) passes its bias to
       ``torch.nn.functional.conv2d``, which adds it inside the oneDNN kernel (and computes its
       gradient in the convolution's backward). Keras' own layer adds the bias as a separate
-      broadcast op whose backward is a separate reduction: about a fifth of an ACAI step's
-      operator time in bfloat16 on CPU (``benchmarks/README.md``). Its activation, if a
-      layer, is applied through its ``call``: the input is already in the compute dtype, so
-      ``Layer.__call__``'s casting and bookkeeping (about 0.1 ms per call in eager PyTorch) are
-      skipped.
+      broadcast op whose backward is a separate reduction (their cost in an ACAI step:
+      ``benchmarks/torch_profile.py``, recorded in ``benchmarks/README.md``). Its activation,
+      if a layer, is applied through its ``call``: the input is already in the compute dtype,
+      so ``Layer.__call__``'s casting and bookkeeping are skipped.
     - A batch of one with one filter: PyTorch's CPU ``conv2d`` backward (2.13) fails with
       "slow_conv2d: grad_weight must be contiguous" for a single-output-channel layer such as a
       decoder's last layer for greyscale images. The fused path passes a contiguous kernel,
@@ -89,8 +88,8 @@ class NearestUpSampling2D(keras.layers.Layer):
     inputs there and back); this repeats rows and columns where they are, so a channels-first
     model runs no transposes. On the torch backend a channels-first input goes through
     ``torch.nn.functional.interpolate(mode="nearest")`` (the same values; its backward sums
-    each block in one kernel, where the backward of two repeats is two strided reductions,
-    about 5 times slower in bfloat16 on CPU).
+    each block in one kernel, where the backward of two repeats is two strided reductions:
+    ``benchmarks/torch_profile.py``, recorded in ``benchmarks/README.md``).
     """
 
     def __init__(self, factor=2, data_format="channels_last", **kwargs):
