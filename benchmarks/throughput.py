@@ -31,6 +31,15 @@ recorded. ``--jit-compile`` passes ``jit_compile`` to ``compile`` (``auto``: Ker
 ``true`` on torch means ``torch.compile``). Extra environment for the workers (e.g.
 ``XLA_FLAGS``) is inherited.
 
+Arithmetic (AE and ACAI, counted by ``arithmetic.py``): each result of these models records
+``flops_per_image`` of its step and ``tflops``, the model FLOP/s achieved. Each backend's
+worker also times its dense matmul (``keras.ops.matmul``, square, in each policy's compute
+dtype: n = 2048 on a CPU, 8192 on a GPU; ``--no-matmul`` skips it), and each result records
+``of_matmul_peak``: its FLOP/s over that measured matmul rate, the fraction of the arithmetic
+peak the device reaches in practice. ``--peak-tflops POLICY=TFLOPS ...`` (a datasheet figure,
+e.g. ``mixed_bfloat16=989 float32=67`` for an H100 SXM's dense bf16 and fp32) adds
+``of_peak``.
+
 Writes ``benchmarks/results/throughput_{tag}.json`` (atomically) and prints a Markdown table
 with the ratios the project tracks (``--repeats R`` runs every worker R times, interleaved, and
 the ratios use each configuration's best). The machines are shared: compare only ratios from
@@ -91,12 +100,29 @@ def parse_args(argv=None):
         "--repeats", type=int, default=1, help="run every worker this many times, interleaved"
     )
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per worker")
+    parser.add_argument(
+        "--no-matmul", action="store_true", help="skip timing each backend's dense matmul"
+    )
+    parser.add_argument(
+        "--peak-tflops", nargs="+", default=[], metavar="POLICY=TFLOPS",
+        help="the device's datasheet peak per policy, e.g. mixed_bfloat16=989 float32=67",
+    )  # fmt: skip
     parser.add_argument("--worker", choices=("keras", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.images is not None:
         args.steps = args.images // args.batch_size
     if args.steps < 2:
         parser.error("need at least 2 steps (the first one is not timed)")
+    peaks = {}
+    for item in args.peak_tflops:
+        policy, _, value = item.partition("=")
+        try:
+            peaks[policy] = float(value)
+        except ValueError:
+            parser.error(f"--peak-tflops takes POLICY=TFLOPS, got {item!r}")
+        if policy not in POLICIES or not peaks[policy] > 0:
+            parser.error(f"--peak-tflops: {item!r} needs a policy of {POLICIES} and TFLOPS > 0")
+    args.peak_tflops = peaks
     return args
 
 
@@ -134,8 +160,31 @@ def random_images(steps, batch, shape, seed=0):
     return rng.uniform(-1.0, 1.0, (count, *shape)).astype("float32")
 
 
+def matmul_tflops(policy, on_gpu, seconds=1.0):
+    """TFLOP/s of the backend's ``keras.ops.matmul`` of two square matrices in the policy's
+    compute dtype (n = 8192 on a GPU, 2048 on a CPU), after one untimed call."""
+    import keras
+    from keras import ops
+
+    n = 8192 if on_gpu else 2048
+    dtype = keras.DTypePolicy(policy).compute_dtype
+    a = keras.random.normal((n, n), dtype=dtype, seed=0)
+    b = keras.random.normal((n, n), dtype=dtype, seed=1)
+
+    def product():  # waits for the result: one element read back
+        return ops.convert_to_numpy(ops.cast(ops.matmul(a, b)[0, 0], "float32"))
+
+    product()
+    calls, start = 0, time.perf_counter()
+    while calls == 0 or time.perf_counter() - start < seconds:
+        product()
+        calls += 1
+    return 2 * n**3 * calls / (time.perf_counter() - start) / 1e12
+
+
 def keras_worker(args):
     """One backend: ``fit`` per model and policy, plus the tf.function loop on TensorFlow."""
+    import arithmetic
     import keras
     import numpy as np
 
@@ -143,9 +192,13 @@ def keras_worker(args):
     from keras_latent.cli import describe_device
 
     backend = keras.backend.backend()
-    emit({"kind": "device", "backend": backend, "device": describe_device()})
+    device = describe_device()
+    emit({"kind": "device", "backend": backend, "device": device})
     jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     for policy in args.policies:
+        if not args.no_matmul:
+            rate = matmul_tflops(policy, on_gpu=not device.startswith("cpu"))
+            emit({"kind": "matmul", "backend": backend, "policy": policy, "tflops": rate})
         keras.config.set_dtype_policy(policy)
         for name in args.models:
             preset = f"{name}_{args.dataset}"
@@ -156,6 +209,7 @@ def keras_worker(args):
             base = dict(backend=backend, model=name, preset=preset, policy=policy)
             try:
                 model = presets.build(preset, seed=0)
+                base["flops_per_image"] = arithmetic.step_flops_per_image(model, name)
                 model.compile(optimizer=model.optimizer, jit_compile=jit)
                 timer = StepRateTimer()
                 start = time.perf_counter()
@@ -268,6 +322,28 @@ def versions():
     return found
 
 
+def add_arithmetic(results, matmul, peaks):
+    """Each timed result gains ``tflops`` (its model FLOP/s), ``of_matmul_peak`` (over the
+    fastest matmul its framework ran in that policy) and ``of_peak`` (over ``peaks[policy]``).
+
+    Runners without their own count (the PyTorch loops) take their model's from ``fit``.
+    """
+    flops = {
+        (r["model"], r["preset"]): r["flops_per_image"] for r in results if r.get("flops_per_image")
+    }
+    for r in results:
+        per_image = flops.get((r.get("model"), r.get("preset")))
+        if "images_per_s" not in r or not per_image:
+            continue
+        r["flops_per_image"] = per_image
+        r["tflops"] = round(r["images_per_s"] * per_image / 1e12, 4)
+        reference = matmul.get((r["backend"], r["policy"]))
+        if reference:
+            r["of_matmul_peak"] = round(r["tflops"] / reference, 3)
+        if r["policy"] in peaks:
+            r["of_peak"] = round(r["tflops"] / peaks[r["policy"]], 4)
+
+
 def ratios(results):
     """The tracked ratios (step-cost and speed ratios, from one run)."""
     rate = {}  # best of the repeats per configuration
@@ -304,6 +380,10 @@ def ratios(results):
     return dict(sorted(out.items()))
 
 
+def _optional(record, key):
+    return f"{record[key]:.3g}" if key in record else ""
+
+
 def markdown(report):
     lines = [
         f"Machine: {report['machine']}; batch {report['batch_size']}, {report['steps']} steps "
@@ -312,18 +392,25 @@ def markdown(report):
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if v),
         "",
-        "| model | policy | runner | backend | repeat | images/s in fit (loop) | images/s wall |",
-        "|---|---|---|---|---|---|---|",
+        "| model | policy | runner | backend | repeat | images/s in fit (loop) | images/s wall "
+        "| TFLOP/s | of matmul peak | of peak |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["results"]:
         if "error" in r:
             what = " / ".join(str(r.get(k, "")) for k in ("model", "policy", "runner", "backend"))
-            lines.append(f"| {what} | | error: {r['error'][:120]} | | | | |")
+            lines.append(f"| {what} | | error: {r['error'][:120]} | | | | | | | |")
             continue
         lines.append(
             f"| {r['model']} | {r['policy']} | {r['runner']} | {r['backend']} | {r['repeat']} | "
-            f"{r['images_per_s']:.0f} | {r.get('wall_images_per_s', float('nan')):.0f} |"
+            f"{r['images_per_s']:.0f} | {r.get('wall_images_per_s', float('nan')):.0f} | "
+            + " | ".join(_optional(r, k) for k in ("tflops", "of_matmul_peak", "of_peak"))
+            + " |"
         )
+    if report.get("matmul_tflops"):
+        lines += ["", "Dense matmul, TFLOP/s: " + ", ".join(
+            f"{k} {v:.3g}" for k, v in report["matmul_tflops"].items()
+        )]  # fmt: skip
     lines += ["", "Ratios (best of the repeats per configuration):", "", "| ratio | value |"]
     lines += ["|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in report["ratios"].items()]
@@ -342,7 +429,7 @@ def main(argv=None):
     from keras_latent.files import write_json
 
     started = time.perf_counter()
-    results, devices = [], {}
+    results, devices, matmul = [], {}, {}
     jobs = [("keras", b) for b in args.backends]
     if {"torch_eager", "pythae"} & set(args.baselines):
         jobs.append(("torch", "torch"))
@@ -350,9 +437,13 @@ def main(argv=None):
         for record in run_worker(kind, backend, argv, args.timeout):
             if record.get("kind") == "device":
                 devices[record["backend"]] = record["device"]
+            elif record.get("kind") == "matmul":
+                key = (record["backend"], record["policy"])
+                matmul[key] = max(matmul.get(key, 0.0), round(record["tflops"], 4))
             else:
                 results.append(dict(record, repeat=repeat))
                 print(json.dumps(record), file=sys.stderr, flush=True)
+    add_arithmetic(results, matmul, args.peak_tflops)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python benchmarks/throughput.py " + " ".join(argv),
@@ -362,6 +453,8 @@ def main(argv=None):
         "environment": {k: os.environ[k] for k in ENVIRONMENT if k in os.environ},
         "batch_size": args.batch_size,
         "steps": args.steps,
+        "matmul_tflops": {f"{b}/{p}": v for (b, p), v in sorted(matmul.items())},
+        "peak_tflops": args.peak_tflops,
         "results": results,
         "ratios": ratios(results),
         "seconds": round(time.perf_counter() - started, 1),
