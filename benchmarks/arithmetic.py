@@ -26,6 +26,7 @@ FLOP/s. This is a count of the model's arithmetic, not of what a backend execute
 """
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -47,12 +48,8 @@ def layer_macs(network):
         if isinstance(layer, keras.Model):
             counted += layer_macs(layer)
         elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
-            kernel = 1
-            for size in layer.kernel.shape:
-                kernel *= int(size)
-            outputs = 1
-            for size in layer.output.shape[1:]:
-                outputs *= int(size)
+            kernel = math.prod(int(size) for size in layer.kernel.shape)
+            outputs = math.prod(int(size) for size in layer.output.shape[1:])
             channels = layer.filters if isinstance(layer, keras.layers.Conv2D) else layer.units
             positions = outputs // channels
             counted.append((layer.name, positions * kernel))
@@ -125,12 +122,12 @@ def main(argv=None):
                 layers = layer_macs(getattr(model, network))
                 print(f"- {network} forward: {sum(m for _, m in layers) / 1e6:.2f}")
         print()
+        totals[name] = step_macs(model, name)
         print("| pass of a training step | multiply-adds (M) |")
         print("|---|---|")
-        for part, macs in step_macs(model, name).items():
+        for part, macs in totals[name].items():
             print(f"| {part} | {macs / 1e6:.1f} |")
         print()
-        totals[name] = step_macs(model, name)
     if {"ae", "acai"} <= set(totals):
         ratio = totals["acai"]["total"] / totals["ae"]["total"]
         official = totals["acai"]["official_two_backward"] / totals["ae"]["total"]
