@@ -18,7 +18,8 @@ than that (early in training, which seed's run leaves the mean-image plateau fir
 Distance by 2x) the interval is wide and the check is reported as not established, whatever
 the means say. Since every metric here is better when lower, the table also says whether mixed
 precision is established to be *at most 5% worse* (the interval's upper end at or below +5%,
-whatever its lower end): a one-sided reading that a run which may also be better passes.
+whatever its lower end): a one-sided reading that a run which may also be better passes. The
+last column says how many seeds the observed spread would need for an interval within +-5%.
 """
 
 import argparse
@@ -79,6 +80,18 @@ def relative_difference(reference, other, confidence=0.95):
     return centre / scale, (centre - half) / scale, (centre + half) / scale
 
 
+def seeds_for_tolerance(reference, other, confidence=0.95, most=1000):
+    """Fewest seeds whose interval, at the observed spread of the paired differences (relative
+    to the reference mean) and centred on zero, fits inside +-TOLERANCE: n with
+    t(n - 1) * sd / sqrt(n) <= TOLERANCE. ``most`` caps the search."""
+    reference, other = np.asarray(reference), np.asarray(other)
+    spread = np.std(other - reference, ddof=1) / reference.mean()
+    for n in range(2, most + 1):
+        if stats.t.ppf(0.5 + confidence / 2, n - 1) * spread / np.sqrt(n) <= TOLERANCE:
+            return n
+    return most
+
+
 def table(model, fp32, mixed, args):
     seeds = args.seeds
     header = [f"### {table1_lines.NAMES[model]}: float32 against {args.policy}", ""]
@@ -98,9 +111,9 @@ def table(model, fp32, mixed, args):
     summary = [
         "",
         f"| metric | float32 mean | {args.policy} mean | relative difference | 95% interval "
-        "| within 5% | at most 5% worse |",
+        "| within 5% | at most 5% worse | seeds for a +-5% interval |",
     ]
-    summary += ["|---|---|---|---|---|---|---|"]
+    summary += ["|---|---|---|---|---|---|---|---|"]
     for name, value, fmt in METRICS:
         a = [value(fp32[s]) for s in seeds]
         b = [value(mixed[s]) for s in seeds]
@@ -115,7 +128,7 @@ def table(model, fp32, mixed, args):
         worse = "yes" if high <= TOLERANCE else "no" if low > TOLERANCE else "not established"
         summary.append(
             f"| {name} | {fmt.format(np.mean(a))} | {fmt.format(np.mean(b))} | {centre:+.1%} | "
-            f"[{low:+.1%}, {high:+.1%}] | {verdict} | {worse} |"
+            f"[{low:+.1%}, {high:+.1%}] | {verdict} | {worse} | {seeds_for_tolerance(a, b)} |"
         )
     return "\n".join(header + rows + summary)
 
@@ -127,7 +140,8 @@ def main(argv=None):
         f"{', '.join(map(str, args.seeds))}; each seed trained under both policies from the same "
         "initial weights and data; test MSE on the first 1000 test lines. Relative difference: "
         f"of the {args.policy} mean from the float32 mean; interval: 95% Student t on the paired "
-        "per-seed differences."
+        "per-seed differences. Seeds for a +-5% interval: how many seeds an interval with the "
+        "observed spread of the differences, centred on zero, needs to lie within +-5%."
     )
     parts = [intro]
     for model in args.models:
