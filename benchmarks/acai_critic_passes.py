@@ -56,22 +56,30 @@ class Rate(keras.callbacks.Callback):
         self.end = time.perf_counter()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_args(description):
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def compare(alternative, names, args, loss_check=None):
+    """Train ``acai_mnist`` (the model, ``names[0]``) and ``alternative`` (an ACAI subclass,
+    ``names[1]``) from the same weights on the same random batches, alternately for
+    ``args.rounds`` rounds; print each round's in-fit images/s and the best-of-rounds ratio.
+
+    ``loss_check(model, x)``, default ``evaluate``'s loss, is printed for both first.
+    """
     n = args.steps * args.batch_size
     x = np.random.default_rng(0).uniform(-1, 1, (n, 32, 32, 1)).astype("float32")
-
     reference = presets.build("acai_mnist", seed=0)
-    config = reference.get_config()
-    models = {"two_calls": reference, "three_calls": ThreeCalls.from_config(config)}
-    models["three_calls"].compile(optimizer=keras.optimizers.Adam(1e-4, epsilon=1e-8))
-    models["three_calls"].set_weights(reference.get_weights())
-    losses = {k: float(m.evaluate(x[:64], verbose=0)[0]) for k, m in models.items()}
-    print("same loss from the same weights:", losses)
+    other = alternative.from_config(reference.get_config())
+    other.compile(optimizer=keras.optimizers.Adam(1e-4, epsilon=1e-8))
+    other.set_weights(reference.get_weights())
+    models = dict(zip(names, (reference, other)))
+    loss_check = loss_check or (lambda model, x: float(model.evaluate(x, verbose=0)[0]))
+    print("same loss from the same weights:", {k: loss_check(m, x[:64]) for k, m in models.items()})
     rates = {k: [] for k in models}
     for _ in range(args.rounds):
         for name, model in models.items():
@@ -79,8 +87,12 @@ def main():
             model.fit(x, batch_size=args.batch_size, shuffle=False, verbose=0, callbacks=[rate])
             rates[name].append((args.steps - 1) * args.batch_size / (rate.end - rate.start))
     print(keras.backend.backend(), {k: [round(v) for v in r] for k, r in rates.items()})
-    ratio = max(rates["two_calls"]) / max(rates["three_calls"])
-    print(f"two calls / three calls, best of rounds: {ratio:.2f}")
+    ratio = max(rates[names[0]]) / max(rates[names[1]])
+    print(f"{names[0]} / {names[1]}, best of rounds: {ratio:.2f}")
+
+
+def main():
+    compare(ThreeCalls, ("two_calls", "three_calls"), parse_args(__doc__.split("\n")[0]))
 
 
 if __name__ == "__main__":
