@@ -40,7 +40,8 @@ class OneDecoderCall(ACAI):
         adversarial = ops.mean(ops.square(self.critic_frozen(x_mix)))
         gamma = self.critic_regularization
         real = gamma * x + (1.0 - gamma) * x_hat
-        scores = float32(self.critic(ops.stop_gradient(ops.concatenate([x_mix, real], 0))))
+        both = ops.stop_gradient(ops.concatenate([x_mix, real], axis=0))
+        scores = float32(self.critic(both, training=training))
         n = ops.shape(x)[0]
         critic = ops.mean(ops.square(scores[:n] - ops.reshape(alpha, (-1,)))) + ops.mean(
             ops.square(scores[n:])
