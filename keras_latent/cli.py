@@ -544,14 +544,27 @@ def describe_device():
 
 
 def cpu_model():
+    """The CPU's model name, with its family/model numbers and bf16 units where Linux says.
+
+    e.g. ``AMD EPYC (family 25 model 17, avx512_bf16)``: a VM's model name alone can hide
+    which generation it is, and the bf16 units decide what mixed precision can gain.
+    """
     try:
         with open("/proc/cpuinfo") as info:
+            fields = {}
             for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if not key.strip():
+                    break  # end of the first processor's block
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        fields = {}
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    details = [f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"]
+    flags = fields.get("flags", "").split()
+    details += [flag for flag in ("avx512_bf16", "amx_bf16") if flag in flags]
+    return f"{fields['model name']} ({', '.join(details)})"
 
 
 if __name__ == "__main__":
