@@ -30,8 +30,8 @@ import scipy
 import sklearn
 from sklearn.cluster import KMeans
 
-from keras_latent.cli import cpu_model
 from keras_latent.files import write_json
+from keras_latent.hardware import cpu_model
 from keras_latent.metrics.kmeans import kmeans
 from keras_latent.metrics.representation import Whitening, cluster_accuracy
 

@@ -161,9 +161,9 @@ def main(argv=None):
 
     import keras
 
-    from keras_latent.cli import describe_device
     from keras_latent.datasets import load
     from keras_latent.files import write_json
+    from keras_latent.hardware import describe_device
 
     x_train, y_train = load("mnist", "train", data_dir=args.data_dir)
     x_test, y_test = load("mnist", "test", data_dir=args.data_dir)

@@ -189,10 +189,12 @@ def keras_worker(args):
     import numpy as np
 
     from keras_latent import presets
-    from keras_latent.cli import describe_device
+    from keras_latent.hardware import describe_device, tensorflow_onednn
 
     backend = keras.backend.backend()
     device = describe_device()
+    if backend == "tensorflow":
+        device += f", oneDNN {'on' if tensorflow_onednn() else 'off'}"
     emit({"kind": "device", "backend": backend, "device": device})
     jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     for policy in args.policies:
@@ -251,7 +253,7 @@ def torch_worker(args):
     import torch
 
     from keras_latent import presets
-    from keras_latent.cli import cpu_model
+    from keras_latent.hardware import cpu_model
 
     threads = torch.get_num_threads()
     device = f"cpu ({cpu_model()}, {os.cpu_count()} cores, torch {threads} threads)"
@@ -425,8 +427,8 @@ def main(argv=None):
     if args.worker == "torch":
         return torch_worker(args)
 
-    from keras_latent.cli import cpu_model
     from keras_latent.files import write_json
+    from keras_latent.hardware import cpu_model
 
     started = time.perf_counter()
     results, devices, matmul = [], {}, {}

@@ -22,8 +22,8 @@ import numpy as np
 
 from keras_latent import datasets
 from keras_latent.callbacks import FitTimer
-from keras_latent.cli import describe_device
 from keras_latent.files import atomic_path, write_json
+from keras_latent.hardware import describe_device
 from keras_latent.metrics import classifiers
 
 

@@ -19,7 +19,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -224,6 +223,7 @@ def finish_run(model, output, name, dataset, state, args):
 
     from keras_latent import training, zoo
     from keras_latent.files import atomic_folder, write_json
+    from keras_latent.hardware import describe_device
 
     steps, batch_size = state["step"], state["batch_size"]
     record = {
@@ -527,44 +527,6 @@ def paper_lines(name):
 
 def interpolation_title(name, method):
     return f"{name}: {method} interpolation (first and last columns: the two inputs)"
-
-
-def describe_device():
-    """Keras' devices, and the CPU model and core count, e.g. ``cpu:0 (AMD EPYC, 2 cores)``."""
-    import keras
-
-    try:
-        devices = ", ".join(keras.distribution.list_devices())
-    except AttributeError:  # Keras' torch backend has no distribution support
-        import torch
-
-        cuda = torch.cuda.is_available()
-        devices = f"cuda:0 ({torch.cuda.get_device_name(0)})" if cuda else "cpu:0"
-    return f"{devices} ({cpu_model()}, {os.cpu_count()} cores)"
-
-
-def cpu_model():
-    """The CPU's model name, with its family/model numbers and bf16 units where Linux says.
-
-    e.g. ``AMD EPYC (family 25 model 17, avx512_bf16)``: a VM's model name alone can hide
-    which generation it is, and the bf16 units decide what mixed precision can gain.
-    """
-    try:
-        with open("/proc/cpuinfo") as info:
-            fields = {}
-            for line in info:
-                key, _, value = line.partition(":")
-                if not key.strip():
-                    break  # end of the first processor's block
-                fields.setdefault(key.strip(), value.strip())
-    except OSError:
-        fields = {}
-    if "model name" not in fields:
-        return platform.processor() or platform.machine()
-    details = [f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"]
-    flags = fields.get("flags", "").split()
-    details += [flag for flag in ("avx512_bf16", "amx_bf16") if flag in flags]
-    return f"{fields['model name']} ({', '.join(details)})"
 
 
 if __name__ == "__main__":

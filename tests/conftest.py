@@ -3,6 +3,10 @@
 import os
 from pathlib import Path
 
+# First, as users import it: it chooses TensorFlow's CPU kernels (keras_latent.hardware).
+import keras_latent  # noqa: F401
+
+# isort: split
 import keras
 import numpy as np
 import pytest

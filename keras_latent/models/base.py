@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_latent import distribute, validation
+from keras_latent import distribute, hardware, validation
 from keras_latent.architectures import build_decoder, build_encoder
 from keras_latent.datasets.feeding import without_autotune
 from keras_latent.files import atomic_path, read_json, write_json
@@ -169,7 +169,8 @@ class Autoencoder(keras.Model):
         self.optimizer.build(self.trainable_variables)
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """Keras' ``fit`` after checking the data (see ``keras_latent.validation``).
+        """Keras' ``fit`` after checking the data (see ``keras_latent.validation``), with a
+        ``hardware.SlowTrainingWarning`` where a CPU setting slows training several times.
 
         ``x``: images in [-1, 1] (array, PyDataset, tf.data or generator yielding ``x`` or
         ``(x, labels)``); ``y``: optional integer labels for the linear probe (without them
@@ -178,6 +179,7 @@ class Autoencoder(keras.Model):
         self._check_data(x, y, kwargs.get("validation_data"))
         if not self.compiled:
             self.compile()
+        hardware.warn_if_slow({self.encoder.compute_dtype, self.decoder.compute_dtype})
         x = without_autotune(x)  # no tf.data autotune stall (keras_latent.datasets.feeding)
         if "validation_data" in kwargs:
             kwargs["validation_data"] = without_autotune(kwargs["validation_data"])
