@@ -1,6 +1,7 @@
 """Forward + backward time of the ACAI MNIST convolutions in each framework, one process.
 
     python benchmarks/conv_kernels.py --repeats 20
+    python benchmarks/conv_kernels.py --repeats 20 --dtype bfloat16 --frameworks tensorflow
     XLA_FLAGS=--xla_cpu_experimental_onednn_custom_call=true python benchmarks/conv_kernels.py
 
 Why are Keras' JAX and torch backends slower than TensorFlow on this CPU? A training step of
@@ -9,9 +10,15 @@ convolution, with no Keras, on the shapes of the MNIST preset at batch 64 (NHWC,
 feeds them): ``sum(conv(x, w)^2)`` and its gradient with respect to ``x`` and ``w``, compiled
 where the framework compiles (``tf.function``, ``jax.jit``), eager for PyTorch in its native
 NCHW layout and in NHWC with the permutes that Keras' torch backend adds around each
-convolution. Prints milliseconds per call (median of ``--repeats``) and the ratio to
-TensorFlow (the first framework). Each framework runs in its own process (their thread pools
-would compete), interleaved over ``--rounds``; the best round per shape is kept.
+convolution. ``tensorflow`` runs in the caller's environment (TensorFlow's own choice of
+kernels for this CPU, unless ``TF_ENABLE_ONEDNN_OPTS`` is set), ``tensorflow_onednn`` with
+``TF_ENABLE_ONEDNN_OPTS=1``: oneDNN, which TensorFlow turns on by itself only for CPUs with
+AVX512-VNNI, AVX512-BF16 or AMX and ``import keras_latent`` turns on elsewhere
+(``keras_latent.hardware``). ``--dtype bfloat16`` runs the same convolutions in bfloat16
+(inputs and kernels cast once, outside the timed call), as ``mixed_bfloat16`` computes them.
+Prints milliseconds per call (median of ``--repeats``) and the ratio to TensorFlow (the first
+framework). Each framework runs in its own process (their thread pools would compete),
+interleaved over ``--rounds``; the best round per shape is kept.
 """
 
 import argparse
@@ -38,10 +45,10 @@ def median_ms(function, repeats):
     return 1000 * float(np.median(times))
 
 
-def tensorflow_step(x, w):
+def tensorflow_step(x, w, dtype):
     import tensorflow as tf
 
-    x, w = tf.constant(x), tf.constant(w)
+    x, w = tf.cast(tf.constant(x), dtype), tf.cast(tf.constant(w), dtype)
 
     @tf.function
     def step():
@@ -54,7 +61,7 @@ def tensorflow_step(x, w):
     return lambda: [g.numpy() for g in step()]
 
 
-def jax_step(x, w):
+def jax_step(x, w, dtype):
     import jax
     import jax.numpy as jnp
 
@@ -65,15 +72,15 @@ def jax_step(x, w):
         return jnp.sum(y * y)
 
     step = jax.jit(jax.grad(loss, argnums=(0, 1)))
-    x, w = jnp.asarray(x), jnp.asarray(w)
+    x, w = jnp.asarray(x, dtype), jnp.asarray(w, dtype)
     return lambda: [g.block_until_ready() for g in step(x, w)]
 
 
-def torch_step(x, w, keras_layout):
+def torch_step(x, w, dtype, keras_layout):
     import torch
 
-    x = torch.from_numpy(x)
-    w = torch.from_numpy(w)
+    x = torch.from_numpy(x).to(getattr(torch, dtype))
+    w = torch.from_numpy(w).to(getattr(torch, dtype))
     if not keras_layout:
         x = x.permute(0, 3, 1, 2).contiguous().requires_grad_()
     else:
@@ -93,20 +100,25 @@ def torch_step(x, w, keras_layout):
 
 RUNNERS = {
     "tensorflow": tensorflow_step,
+    "tensorflow_onednn": tensorflow_step,
     "jax": jax_step,
-    "torch_nchw": lambda x, w: torch_step(x, w, keras_layout=False),
-    "torch_nhwc_permuted": lambda x, w: torch_step(x, w, keras_layout=True),
+    "torch_nchw": lambda x, w, dtype: torch_step(x, w, dtype, keras_layout=False),
+    "torch_nhwc_permuted": lambda x, w, dtype: torch_step(x, w, dtype, keras_layout=True),
 }
 
 
-def measure(framework, repeats):
+# Worker environment beyond the caller's: TensorFlow reads TF_ENABLE_ONEDNN_OPTS at import.
+WORKER_ENVIRONMENT = {"tensorflow_onednn": {"TF_ENABLE_ONEDNN_OPTS": "1"}}
+
+
+def measure(framework, repeats, dtype):
     """Milliseconds per call of each shape, for one framework (run in its own process)."""
     rng = np.random.default_rng(0)
     times = []
     for size, cin, cout in SHAPES:
         x = rng.standard_normal((BATCH, size, size, cin), dtype=np.float32)
         w = rng.standard_normal((3, 3, cin, cout), dtype=np.float32) * 0.1
-        times.append(median_ms(RUNNERS[framework](x, w), repeats))
+        times.append(median_ms(RUNNERS[framework](x, w, dtype), repeats))
     return times
 
 
@@ -115,16 +127,18 @@ def main():
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2, help="interleaved runs; best is kept")
     parser.add_argument("--frameworks", nargs="+", choices=sorted(RUNNERS), default=list(RUNNERS))
+    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print("RESULT", json.dumps(measure(args.worker, args.repeats)))
+        print("RESULT", json.dumps(measure(args.worker, args.repeats, args.dtype)))
         return
     best = {}
     for _ in range(args.rounds):
         for name in args.frameworks:
-            command = [sys.executable, __file__, "--repeats", str(args.repeats), "--worker", name]
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+            command = [sys.executable, __file__, "--repeats", str(args.repeats)]
+            command += ["--dtype", args.dtype, "--worker", name]
+            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **WORKER_ENVIRONMENT.get(name, {}))
             out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
             line = next(v for v in out.stdout.splitlines() if v.startswith("RESULT "))
             times = json.loads(line[len("RESULT ") :])
