@@ -3,7 +3,7 @@
 from keras_latent import hardware
 
 # Before Keras imports TensorFlow, which reads this once: oneDNN where TensorFlow would leave it
-# off on an x86-64 CPU (1.6-2.3x faster training there; see keras_latent.hardware).
+# off on an x86-64 CPU (1.7-2.1x faster training there; see keras_latent.hardware).
 hardware.prefer_onednn()
 
 from keras_latent import (  # noqa: E402

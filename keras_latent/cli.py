@@ -56,7 +56,10 @@ def main(argv=None):
     train.add_argument("--steps-per-epoch", type=int, default=250, help="steps per progress bar")
     train.add_argument("--eval-pairs", type=int, default=256, help="test pairs to score (lines)")
     train.add_argument(
-        "--dtype-policy", choices=POLICIES, help="Keras dtype policy (default float32)"
+        "--dtype-policy",
+        choices=POLICIES,
+        help="Keras dtype policy (default float32; the mixed ones are faster only on hardware "
+        "with bf16/fp16 units: several times slower on a CPU without)",
     )
 
     evaluate = commands.add_parser("evaluate", help="score a preset or run folder")

@@ -3,21 +3,22 @@
 Records: ``cpu_model()`` and ``describe_device()`` name the machine in metadata and benchmark
 results.
 
-Speed, on a CPU (``benchmarks/README.md``, "CPUs without AVX-512 VNNI or bf16 units"):
+Speed, on a CPU (``benchmarks/README.md``, "A CPU without AVX-512 VNNI or bf16 units"):
 
 - **TensorFlow's oneDNN kernels.** On Linux TensorFlow turns them on by default only for CPUs
   with AVX512-VNNI, AVX512-BF16, AVX-VNNI or AMX (``DefaultOneDnnPolicy`` in TensorFlow's
   ``core/util/port.cc``), and reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is imported. On an
-  x86-64 CPU without those (AMD Zen 2/3, Intel before Cascade Lake) it falls back to Eigen,
-  and every keras-latent model trained 1.6-2.3x slower than with oneDNN on (a 2-core AMD EPYC
+  x86-64 CPU without those (e.g. AMD Zen 2 and 3, Intel Skylake) it falls back to Eigen,
+  and every keras-latent model trained 1.7-2.1x slower than with oneDNN on (a 2-core AMD EPYC
   Zen 3). ``prefer_onednn`` (called by ``import keras_latent`` before Keras loads) sets the
   variable to 1 on x86-64 where it is unset and TensorFlow is not imported yet; a user's own
   value, ``0`` included, wins. Where TensorFlow was imported first, ``fit`` warns instead.
 - **Half-precision units.** ``mixed_bfloat16`` computes in bfloat16; a CPU without bf16
   arithmetic (x86: ``avx512_bf16`` or ``amx_bf16``; Arm: ``bf16``) emulates it, and ACAI
-  trained 7-15x *slower* than in float32 on TensorFlow and PyTorch there. ``mixed_float16``
-  likewise needs ``avx512_fp16``/``amx_fp16`` (x86) or ``asimdhp`` (Arm). ``fit`` warns.
-  (The Arm flags are the Linux kernel's names; no Arm CPU was measured here.)
+  trained 11-13x *slower* than in float32 on TensorFlow and PyTorch there (JAX: 1.3x).
+  ``mixed_float16`` (6-14x slower there) likewise needs ``avx512_fp16``/``amx_fp16`` (x86)
+  or ``asimdhp`` (Arm). ``fit`` warns. (The Arm flags are the Linux kernel's names; no Arm
+  CPU was measured here.)
 
 Both warnings are ``SlowTrainingWarning``s, shown once per process each; filter that category
 to silence them.
@@ -140,7 +141,7 @@ def slow_training_reasons(compute_dtypes):
         return []  # an accelerator: these CPU settings do not apply
     reasons = [
         f"this CPU ({cpu_model()}) has no {dtype} arithmetic units, so computing in {dtype} is "
-        "emulated: ACAI trained 7-15x slower than in float32 on such a CPU. Train in float32: "
+        "emulated: ACAI trained 6-14x slower than in float32 on such a CPU. Train in float32: "
         "keras.config.set_dtype_policy('float32') before building the model."
         for dtype in sorted(compute_dtypes)
         if cpu_computes(dtype) is False
@@ -154,7 +155,7 @@ def slow_training_reasons(compute_dtypes):
         reasons.append(
             "TensorFlow's oneDNN kernels are off: TensorFlow turns them on by default only for "
             "CPUs with AVX512-VNNI, AVX512-BF16 or AMX, and every keras-latent model trained "
-            "1.6-2.3x faster with them on a CPU without. Set TF_ENABLE_ONEDNN_OPTS=1 before "
+            "1.7-2.1x faster with them on a CPU without. Set TF_ENABLE_ONEDNN_OPTS=1 before "
             "TensorFlow is imported (import keras_latent before keras does it for you), or "
             "TF_ENABLE_ONEDNN_OPTS=0 to keep them off without this warning."
         )

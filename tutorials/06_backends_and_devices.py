@@ -117,8 +117,10 @@ plots.show(path)
 # Under Keras' `mixed_bfloat16` policy, layers compute in bfloat16 and keep float32 weights;
 # keras-latent casts model outputs, ACAI's decoded mixes and critic scores to float32 before
 # every loss, so the losses and their reductions stay in float32. bfloat16 has float32's
-# range, so no loss scaling is needed. On CPUs with bfloat16 units and on recent GPUs and
-# TPUs it is faster; elsewhere it mostly saves memory.
+# range, so no loss scaling is needed. On CPUs with bfloat16 units (x86 `avx512_bf16` or
+# `amx_bf16`) and on recent GPUs and TPUs it is faster. A CPU without them emulates bfloat16
+# and trains several times *slower* than in float32: there `fit` says so once, with a
+# `kl.hardware.SlowTrainingWarning`, and float32 is the policy to use.
 
 
 # %%
