@@ -110,14 +110,15 @@ def cpu_computes(dtype):
     return any(unit in flags for unit in units)
 
 
+def is_x86_64():
+    """Whether this is an x86-64 machine (the CPUs oneDNN was measured on here)."""
+    return platform.machine().lower() in X86_64
+
+
 def prefer_onednn():
     """Set ``TF_ENABLE_ONEDNN_OPTS=1`` on x86-64 where it is unset and TensorFlow not yet
     imported (TensorFlow reads it once, at import). Returns whether it set it."""
-    if (
-        ONEDNN_VARIABLE in os.environ
-        or "tensorflow" in sys.modules
-        or platform.machine().lower() not in X86_64
-    ):
+    if ONEDNN_VARIABLE in os.environ or "tensorflow" in sys.modules or not is_x86_64():
         return False
     os.environ[ONEDNN_VARIABLE] = "1"
     return True
@@ -149,7 +150,7 @@ def slow_training_reasons(compute_dtypes):
     if (
         keras.backend.backend() == "tensorflow"
         and ONEDNN_VARIABLE not in os.environ
-        and platform.machine().lower() in X86_64
+        and is_x86_64()
         and tensorflow_onednn() is False
     ):
         reasons.append(

@@ -93,8 +93,7 @@ def test_import_keras_latent_first_turns_onednn_on():
     """In a fresh process: ``import keras_latent`` before Keras gives TensorFlow oneDNN on
     x86-64; ``TF_ENABLE_ONEDNN_OPTS=0`` keeps it off."""
     code = "import keras_latent, os; print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))"
-    x86 = hardware.platform.machine().lower() in hardware.X86_64
-    for given, expected in ((None, "1" if x86 else "None"), ("0", "0")):
+    for given, expected in ((None, "1" if hardware.is_x86_64() else "None"), ("0", "0")):
         env = {k: v for k, v in os.environ.items() if k != hardware.ONEDNN_VARIABLE}
         if given is not None:
             env[hardware.ONEDNN_VARIABLE] = given
