@@ -71,7 +71,7 @@ def main(argv=None):
 
     from keras_latent import presets
     from keras_latent.files import write_json
-    from keras_latent.hardware import describe_device, tensorflow_onednn
+    from keras_latent.hardware import describe_device
 
     keras.config.set_dtype_policy(args.policy)
     backend = keras.backend.backend()
@@ -99,7 +99,6 @@ def main(argv=None):
     result = {
         "backend": backend,
         "device": describe_device(),
-        "tensorflow_onednn": tensorflow_onednn() if backend == "tensorflow" else None,
         "policy": args.policy,
         "dataset": args.dataset,
         "steps_per_round": args.steps,

@@ -189,12 +189,10 @@ def keras_worker(args):
     import numpy as np
 
     from keras_latent import presets
-    from keras_latent.hardware import describe_device, tensorflow_onednn
+    from keras_latent.hardware import describe_device
 
     backend = keras.backend.backend()
     device = describe_device()
-    if backend == "tensorflow":
-        device += f", oneDNN {'on' if tensorflow_onednn() else 'off'}"
     emit({"kind": "device", "backend": backend, "device": device})
     jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
     for policy in args.policies:

@@ -81,8 +81,15 @@ def cpu_model():
 
 
 def describe_device():
-    """Keras' devices, and the CPU model and core count, e.g. ``cpu:0 (AMD EPYC, 2 cores)``."""
-    return f"{', '.join(devices())} ({cpu_model()}, {os.cpu_count()} cores)"
+    """Keras' devices, the CPU model and core count, and on TensorFlow whether its oneDNN
+    kernels are on, e.g. ``cpu:0 (AMD EPYC, 2 cores), oneDNN on``."""
+    import keras
+
+    description = f"{', '.join(devices())} ({cpu_model()}, {os.cpu_count()} cores)"
+    onednn = tensorflow_onednn() if keras.backend.backend() == "tensorflow" else None
+    if onednn is not None:
+        description += f", oneDNN {'on' if onednn else 'off'}"
+    return description
 
 
 def devices():

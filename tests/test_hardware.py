@@ -47,6 +47,19 @@ def test_cpu_info_reads_the_first_processor(tmp_path, monkeypatch):
         hardware.cpu_info.cache_clear()
 
 
+def test_describe_device_says_whether_tensorflow_uses_onednn(monkeypatch):
+    monkeypatch.setattr(hardware, "devices", lambda: ["cpu:0"])
+    monkeypatch.setattr(hardware, "cpu_model", lambda: "AMD EPYC")
+    monkeypatch.setattr(hardware.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(hardware, "tensorflow_onednn", lambda: True)
+    monkeypatch.setattr(keras.backend, "backend", lambda: "tensorflow")
+    assert hardware.describe_device() == "cpu:0 (AMD EPYC, 2 cores), oneDNN on"
+    monkeypatch.setattr(hardware, "tensorflow_onednn", lambda: False)
+    assert hardware.describe_device().endswith(", oneDNN off")
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    assert hardware.describe_device() == "cpu:0 (AMD EPYC, 2 cores)"
+
+
 def test_arm_features_are_flags(monkeypatch):
     monkeypatch.setattr(hardware, "cpu_info", lambda: {"Features": "fp asimd asimdhp bf16"})
     assert hardware.cpu_flags() == {"fp", "asimd", "asimdhp", "bf16"}
