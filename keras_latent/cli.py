@@ -7,15 +7,20 @@
     keras-latent interpolate runs/acai_mnist --from a.png --to b.png
     keras-latent interpolate runs/acai_lines --pairs 8
     keras-latent sample runs/vae_mnist --n 64
+    keras-latent campaign campaign --data-dir ../shared/data/mnist
 
 ``train`` writes a preset folder (``config.json``, ``model.weights.h5``, ``metadata.json``,
 ``README.md``: ``keras_latent.zoo.load(folder)`` works) plus ``metrics.json``, a figure
 (``interpolation.png`` for lines, ``reconstruction.png`` for images) and its checkpoint
 (``checkpoint.json``, ``checkpoint-<step>.weights.h5``): run it again on the same folder to
-resume an interrupted run (see :mod:`keras_latent.training`).
+resume an interrupted run (see :mod:`keras_latent.training`). SIGINT or SIGTERM stops it
+after the current step with a checkpoint. ``campaign`` trains the runs of a campaign folder's
+``plan.json`` in turn, resuming the first unfinished one (see :mod:`keras_latent.campaign`).
 """
 
 import argparse
+import contextlib
+import fcntl
 import json
 import math
 import os
@@ -30,6 +35,9 @@ LINES_EPOCH = 1000
 """Batches per epoch of the lines stream (its seed, epoch and index fix each batch)."""
 
 DEFAULTS = {"batch_size": 64, "seed": 0, "dtype_policy": "float32"}
+EVALUATE_EVERY = 1024
+"""Steps between in-training test evaluations (65,536 images at batch 64: the official code's
+64 kimg report interval, at which the paper's Table 2 probe accuracies were logged)."""
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
@@ -55,6 +63,14 @@ def main(argv=None):
     )
     train.add_argument("--steps-per-epoch", type=int, default=250, help="steps per progress bar")
     train.add_argument("--eval-pairs", type=int, default=256, help="test pairs to score (lines)")
+    train.add_argument(
+        "--eval-every",
+        type=int,
+        default=EVALUATE_EVERY,
+        help="steps between in-training test evaluations of labelled image data: probe "
+        f"accuracy and reconstruction MSE ({EVALUATE_EVERY}, the official code's 64 kimg at "
+        "batch 64; 0: none)",
+    )
     train.add_argument(
         "--dtype-policy",
         choices=POLICIES,
@@ -90,6 +106,17 @@ def main(argv=None):
     sample.add_argument("--seed", type=int, default=0, help="seed of the draws")
     sample.add_argument("--output", type=Path, help="PNG path")
 
+    campaign = commands.add_parser(
+        "campaign", help="resume a training campaign: the runs of FOLDER/plan.json in turn"
+    )
+    campaign.add_argument(
+        "folder", type=Path, nargs="?", default=Path("campaign"), help="campaign folder"
+    )
+    campaign.add_argument("--data-dir", type=Path, help="dataset folder (default: the plan's)")
+    campaign.add_argument(
+        "--status", action="store_true", help="print where the campaign stands; train nothing"
+    )
+
     args = parser.parse_args(argv)
     commands = {
         "list": run_list,
@@ -97,22 +124,28 @@ def main(argv=None):
         "evaluate": run_evaluate,
         "interpolate": run_interpolate,
         "sample": run_sample,
+        "campaign": run_campaign,
     }
     try:
-        commands[args.command](args)
+        return commands[args.command](args) or 0
     except (ValueError, TypeError, FileNotFoundError, NotImplementedError) as error:
         print(f"keras-latent {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        if args.command != "train":
+        if args.command not in ("train", "campaign"):
             raise
         print(
-            "keras-latent train: interrupted; run the same command again to resume from the "
-            "last checkpoint",
+            f"keras-latent {args.command}: interrupted; run the same command again to resume "
+            "from the last checkpoint",
             file=sys.stderr,
         )
         return 130
-    return 0
+
+
+def run_campaign(args):
+    from keras_latent import campaign
+
+    return campaign.main(args.folder, data_dir=args.data_dir, status_only=args.status)
 
 
 def run_list(args):
@@ -129,8 +162,6 @@ def run_list(args):
 
 
 def run_train(args):
-    import keras
-
     from keras_latent import presets, training
 
     name = presets.check_name(args.preset)
@@ -139,8 +170,111 @@ def run_train(args):
         if value is not None and value < (0 if option == "seed" else 1):
             flag = "--" + option.replace("_", "-")
             raise ValueError(f"{flag} must be >= {0 if option == 'seed' else 1}, got {value}")
+    if args.eval_every < 0:
+        raise ValueError(f"--eval-every must be >= 0, got {args.eval_every}")
     output = args.output or Path("runs") / name
-    state = training.read_checkpoint(output)
+    with training.stop_on_signals() as stop:
+        state = train_run(
+            name,
+            output,
+            {key: getattr(args, key) for key in DEFAULTS},
+            steps=args.steps,
+            data_dir=args.data_dir,
+            checkpoint_every=args.checkpoint_every,
+            steps_per_epoch=args.steps_per_epoch,
+            evaluate_every=args.eval_every,
+            eval_pairs=args.eval_pairs,
+            stop=stop,
+        )
+    if stop.is_set() and not state.get("finished"):
+        print(
+            f"stopped at step {state['step']} with a checkpoint in {output}; run the same "
+            "command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+def train_run(name, output, given, steps=None, data_dir=None, checkpoint_every=1000,
+              steps_per_epoch=250, evaluate_every=EVALUATE_EVERY, eval_pairs=256, stop=None,
+              callbacks=(), verbose="auto"):  # fmt: skip
+    """Train preset ``name`` into the run folder ``output`` (resuming its checkpoint), and
+    finish it (:func:`finish_run`) once it reaches ``steps``. Returns the last checkpoint.
+
+    ``given``: ``batch_size``, ``seed``, ``dtype_policy`` asked for (None: the checkpoint's, else
+    :data:`DEFAULTS`); a value that differs from the checkpoint's is a ValueError. ``steps``:
+    None for the checkpoint's, else the recipe's. The folder is locked (:func:`run_lock`) while
+    training: a second process on it is refused. ``stop``: see :func:`training.train`.
+    """
+    import keras
+
+    from keras_latent import presets, training
+
+    output = Path(output)
+    with run_lock(output):
+        state = training.read_checkpoint(output)
+        settings = resume_settings(output, name, state, given)
+        steps = steps or (state or {}).get("steps") or presets.RECIPE["steps"]
+        if state is not None and state["step"] > steps:
+            raise ValueError(
+                f"{output} is already trained for {state['step']} steps, more than --steps {steps}"
+            )
+        if state is not None and state.get("finished") and state["step"] == steps:
+            print(
+                f"{output} is a finished run of {name} ({steps} steps): nothing to train (pass "
+                "a larger --steps to train it further)"
+            )
+            return state
+        dataset = presets.DATASETS[presets.PRESETS[name][1]]
+        keras.utils.set_random_seed(settings["seed"])
+        previous_policy = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(settings["dtype_policy"])
+        try:
+            model = presets.build(name, seed=settings["seed"])
+        finally:  # the model keeps its policy; the process's default is left as it was
+            keras.config.set_dtype_policy(previous_policy)
+        stream = make_stream(dataset, model, settings, data_dir)
+        evaluate = None
+        if evaluate_every and dataset["data"] != "lines":
+            evaluate = test_evaluation(dataset["data"], data_dir)
+        if state is None:
+            print(
+                f"Training {name} ({type(model).__name__}, {model.count_params():,} parameters) "
+                f"for {steps} steps of {settings['batch_size']} images on "
+                f"{keras.backend.backend()}, checkpoints in {output}"
+            )
+        else:
+            print(
+                f"Resuming {name} from its checkpoint in {output} at step {state['step']} of "
+                f"{steps}: training the remaining {steps - state['step']} steps"
+            )
+        record = {"preset": name, "steps": steps, **settings, "dataset": dataset["data"]}
+        final = training.train(
+            model,
+            stream,
+            output,
+            steps,
+            steps_per_epoch=steps_per_epoch,
+            checkpoint_every=checkpoint_every,
+            state=state,
+            record=record,
+            callbacks=callbacks,
+            verbose=verbose,
+            evaluate=evaluate,
+            evaluate_every=evaluate_every or None,
+            stop=stop,
+        )
+        if final["step"] < steps:
+            return final
+        finish_run(model, output, name, dataset, final, eval_pairs, data_dir)
+        return training.read_checkpoint(output)
+
+
+def resume_settings(output, name, state, given):
+    """The run's ``batch_size``, ``seed`` and ``dtype_policy``: the checkpoint's (``state``), or
+    those ``given``, or :data:`DEFAULTS`. ValueError where the checkpoint is of another preset
+    or ``given`` differs from it."""
     if state is not None and state.get("preset") != name:
         raise ValueError(
             f"{output} holds a checkpoint of {state.get('preset')!r}, not {name!r}: choose "
@@ -148,59 +282,85 @@ def run_train(args):
         )
     settings = {}
     for key, default in DEFAULTS.items():
-        given, saved = getattr(args, key), (state or {}).get(key)
+        saved = (state or {}).get(key)
         if state is not None and key == "dtype_policy" and saved is None:
             saved = "float32"  # checkpoints from before the option were float32
-        if state is not None and given is not None and given != saved:
+        value = given.get(key)
+        if state is not None and value is not None and value != saved:
             raise ValueError(
                 f"{output} holds a checkpoint trained with {key.replace('_', ' ')} {saved}; "
                 f"resume it with the same value (or leave --{key.replace('_', '-')} out), or "
                 "choose another --output"
             )
-        settings[key] = saved if saved is not None else (default if given is None else given)
-    steps = args.steps or (state or {}).get("steps") or presets.RECIPE["steps"]
-    if state is not None and state["step"] > steps:
-        raise ValueError(
-            f"{output} is already trained for {state['step']} steps, more than --steps {steps}"
-        )
-    if state is not None and state.get("finished") and state["step"] == steps:
-        print(
-            f"{output} is a finished run of {name} ({steps} steps): nothing to train (pass a "
-            "larger --steps to train it further)"
-        )
-        return
-    dataset = presets.DATASETS[presets.PRESETS[name][1]]
-    keras.utils.set_random_seed(settings["seed"])
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(settings["dtype_policy"])
-    try:
-        model = presets.build(name, seed=settings["seed"])
-    finally:  # the model keeps its policy; the process's default is left as it was
-        keras.config.set_dtype_policy(previous_policy)
-    stream = make_stream(dataset, model, settings, args.data_dir)
-    if state is None:
-        print(
-            f"Training {name} ({type(model).__name__}, {model.count_params():,} parameters) "
-            f"for {steps} steps of {settings['batch_size']} images on "
-            f"{keras.backend.backend()}, checkpoints in {output}"
-        )
-    else:
-        print(
-            f"Resuming {name} from its checkpoint in {output} at step {state['step']} of "
-            f"{steps}: training the remaining {steps - state['step']} steps"
-        )
-    record = {"preset": name, "steps": steps, **settings, "dataset": dataset["data"]}
-    final = training.train(
-        model,
-        stream,
-        output,
-        steps,
-        steps_per_epoch=args.steps_per_epoch,
-        checkpoint_every=args.checkpoint_every,
-        state=state,
-        record=record,
+        settings[key] = saved if saved is not None else (default if value is None else value)
+    return settings
+
+
+@contextlib.contextmanager
+def run_lock(output):
+    """Hold an exclusive lock on the run folder ``output`` (the file ``.NAME.lock`` beside it)
+    while training: a second process training into the same folder gets a ValueError naming
+    the first one's pid, and neither checkpoint is touched by the other."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    path = output.parent / f".{output.name}.lock"
+    with open(path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise ValueError(
+                f"{output} is being trained by another process (pid {holder}, lock {path}); "
+                "stop it first (kill -INT pid: it checkpoints and exits)"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.seek(0)
+            lock.truncate()
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def test_evaluation(data, data_dir):
+    """``f(model) -> {"probe_accuracy", "reconstruction_mse"}`` on ``data``'s test split: the
+    in-training linear probe's test accuracy (where the model has one and the split labels)
+    and the test reconstruction MSE, for :func:`training.train`'s ``evaluate``."""
+    from keras_latent import datasets
+
+    x, y = datasets.load(data, "test", data_dir=data_dir)
+
+    def evaluate(model):
+        z = model.encode(x)
+        scores = {"reconstruction_mse": squared_error(model.decode(z), x) / x.size}
+        accuracy = probe_accuracy(model, z, y)
+        if accuracy is not None:
+            scores["probe_accuracy"] = accuracy
+        return scores
+
+    return evaluate
+
+
+def probe_accuracy(model, z, y, batch_size=1024):
+    """Accuracy of the model's in-training linear probe on latents ``z`` (``model.encode``) of
+    images labelled ``y``; None without a probe or labels."""
+    import keras
+
+    probe = getattr(model, "probe", None)
+    if probe is None or y is None:
+        return None
+    z = np.asarray(z).reshape(len(z), -1)
+    logits = np.concatenate(
+        [
+            keras.ops.convert_to_numpy(probe(z[i : i + batch_size]))
+            for i in range(0, len(z), batch_size)
+        ]
     )
-    finish_run(model, output, name, dataset, final, args)
+    return float(np.mean(np.argmax(logits, axis=1) == y))
 
 
 def make_stream(dataset, model, settings, data_dir):
@@ -218,7 +378,7 @@ def make_stream(dataset, model, settings, data_dir):
     return datasets.ArrayStream(x, labels, batch_size=settings["batch_size"], seed=settings["seed"])
 
 
-def finish_run(model, output, name, dataset, state, args):
+def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=None):
     """Score the trained model and turn ``output`` into a preset folder, atomically: the
     preset files (``zoo.save_preset``), ``metrics.json``, the figure, and the checkpoint
     (marked finished)."""
@@ -247,6 +407,8 @@ def finish_run(model, output, name, dataset, state, args):
             "wall_time_s": round(state["wall_time_s"], 2),
             "images_per_second": round(steps * batch_size / max(state["fit_time_s"], 1e-9), 1),
             "history": state["history"],
+            "evaluations": state.get("evaluations") or {},
+            "segments": state.get("segments") or [],
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     }
@@ -254,10 +416,11 @@ def finish_run(model, output, name, dataset, state, args):
     with atomic_folder(output) as tmp:
         write_json(tmp / "metrics.json", record)
         if dataset["data"] == "lines":
-            scored = score_and_draw(model, tmp, name, pairs=args.eval_pairs, shown=output)
+            scored = score_and_draw(model, tmp, name, pairs=eval_pairs, shown=output)
             metrics = {k: scored["lines"][k] for k in ("mean_distance", "smoothness")}
         else:
-            metrics = score_images(model, tmp, name, dataset["data"], args.data_dir, output)
+            metrics = score_images(model, tmp, name, dataset["data"], data_dir, output)
+            metrics.update(training_statistic(state.get("evaluations") or {}))
         weights = {
             key: record["training"][key]
             for key in ("steps", "batch_size", "images_seen", "seed", "dtype_policy", "device",
@@ -279,23 +442,27 @@ def finish_run(model, output, name, dataset, state, args):
     print(f"wrote {output} (kl.zoo.load({str(output)!r}) loads it)")
 
 
+def training_statistic(evaluations, last=20):
+    """The paper's Table 2 statistic from the in-training evaluations: the median of the last
+    ``last`` probe test accuracies (``probe_accuracy_median_last_20``), where there are that
+    many; else ``{}``."""
+    accuracies = evaluations.get("probe_accuracy") or []
+    if len(accuracies) < last:
+        return {}
+    return {f"probe_accuracy_median_last_{last}": float(np.median(accuracies[-last:]))}
+
+
 def score_images(model, folder, name, data, data_dir, shown=None):
     """Test reconstruction MSE and, with a probe, the in-fit probe's test accuracy; recorded
     in ``metrics.json`` under ``test``; ``reconstruction.png`` drawn. Returns the metrics."""
-    import keras
-
     from keras_latent import datasets
     from keras_latent.files import read_json, write_json
 
     x, y = datasets.load(data, "test", data_dir=data_dir)
     metrics = {"test_images": int(len(x)), **reconstruction_error(model, x)}
-    probe = getattr(model, "probe", None)
-    if probe is not None and y is not None:
-        z = model.encode(x).reshape(len(x), -1)
-        logits = np.concatenate(
-            [keras.ops.convert_to_numpy(probe(z[i : i + 1024])) for i in range(0, len(z), 1024)]
-        )
-        metrics["probe_accuracy"] = float(np.mean(np.argmax(logits, axis=1) == y))
+    accuracy = probe_accuracy(model, model.encode(x), y)
+    if accuracy is not None:
+        metrics["probe_accuracy"] = accuracy
     path = Path(folder) / "metrics.json"
     record = read_json(path) if path.exists() else {"recipe": name}
     record["test"] = {**record.get("test", {}), **metrics}
@@ -310,8 +477,13 @@ def reconstruction_error(model, x, batch_size=256):
     total = 0.0
     for i in range(0, len(x), batch_size):
         batch = x[i : i + batch_size]
-        total += float(np.sum(np.square(model.reconstruct(batch) - batch), dtype=np.float64))
+        total += squared_error(model.reconstruct(batch), batch)
     return {"reconstruction_mse": total / x.size}
+
+
+def squared_error(a, b):
+    """``sum((a - b)^2)`` in float64."""
+    return float(np.sum(np.square(a - b), dtype=np.float64))
 
 
 def draw_reconstructions(model, x, path, name, n=8):

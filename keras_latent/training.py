@@ -15,20 +15,29 @@ The data are a pure function of the global step: step ``s`` is batch ``s % L`` o
 makes a fresh stream's first epoch 1), so a resumed run sees exactly the batches the
 uninterrupted run would have seen. Training runs as one ``fit`` call per progress chunk of
 ``steps_per_epoch`` steps (with ``shuffle=False``: the stream shuffles by its own seed).
+
+Also in ``checkpoint.json``: the weights file's sha256 (a truncated or half-committed file is
+refused on resume), the ``segments`` of the run (one per ``train`` call: steps, device,
+backend, dates, times), and, when ``train`` gets an ``evaluate`` function, its results every
+``evaluate_every`` steps (``evaluations``: lists keyed by name, with ``step`` and
+``images_seen``). A ``stop`` event (see :func:`stop_on_signals`) ends training after the
+current step with a checkpoint of that step.
 """
 
-import math
+import contextlib
 import re
+import signal
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from keras_latent.callbacks import FitTimer
 from keras_latent.datasets.feeding import STREAM_WORKERS
-from keras_latent.files import atomic_path, read_json, write_json
+from keras_latent.files import atomic_path, read_json, sha256_file, write_json
+from keras_latent.hardware import describe_device
 
 CHECKPOINT_FILE = "checkpoint.json"
 _WEIGHTS_PATTERN = re.compile(r"^checkpoint-\d+\.weights\.h5$")
@@ -85,33 +94,62 @@ class Checkpoint(keras.callbacks.Callback):
     Args:
         folder: the run folder.
         stream: the data stream (its position is recorded).
-        step: the global step training starts from.
         every: steps between checkpoints (None: only when :meth:`save` is called).
         record: extra JSON-serialisable entries of ``checkpoint.json`` (preset, settings).
-        history: the history of the earlier part of the run, ``{"step": [...], name: [...]}``.
-        fit_time_s: seconds spent in ``fit`` by the earlier part of the run.
-        wall_time_s: seconds the earlier part of the run took from its start to its last
-            checkpoint (this part's are counted from the callback's creation).
+        state: the checkpoint this part of the run resumes from (:func:`read_checkpoint`), or
+            None for a fresh run: its step, history, evaluations, segments and times go on.
+        evaluate: ``f(model) -> {name: float}``, called every ``evaluate_every`` global steps
+            (results in ``evaluations``), or None.
+        evaluate_every: steps between evaluations.
+        stop: a ``threading.Event``; once set, training stops after the current step.
     """
 
-    def __init__(self, folder, stream, step=0, every=None, record=None, history=None,
-                 fit_time_s=0.0, wall_time_s=0.0):  # fmt: skip
+    def __init__(self, folder, stream, every=None, record=None, state=None, evaluate=None,
+                 evaluate_every=None, stop=None):  # fmt: skip
         super().__init__()
+        state = state or {}
         self.folder = Path(folder)
         self.stream = stream
-        self.step = int(step)
+        self.step = int(state.get("step", 0))
         self.every = every
         self.record = dict(record or {})
-        self.history = {k: list(v) for k, v in (history or {}).items()}
-        self.fit_time_s = float(fit_time_s)
-        self.wall_time_s = float(wall_time_s)
+        self.history = {k: list(v) for k, v in (state.get("history") or {}).items()}
+        self.evaluations = {k: list(v) for k, v in (state.get("evaluations") or {}).items()}
+        self.evaluate = evaluate
+        self.evaluate_every = evaluate_every
+        self.stop = stop
+        self.fit_time_s = float(state.get("fit_time_s", 0.0))
+        self.wall_time_s = float(state.get("wall_time_s", 0.0))
+        self.segments = list(state.get("segments") or [])
+        self.segment = {
+            "start_step": self.step,
+            "step": self.step,
+            "backend": keras.backend.backend(),
+            "device": describe_device(),
+            "started": _now(),
+        }
+        self._segment_fit_s = 0.0  # fit time of this segment's finished fit calls
+        self._fit_began = None  # when the running fit call began
         self._created = time.perf_counter()
         self._saved = None  # the state last written
 
+    def on_train_begin(self, logs=None):
+        self._fit_began = time.perf_counter()
+
+    def on_train_end(self, logs=None):
+        seconds = time.perf_counter() - self._fit_began
+        self.fit_time_s += seconds
+        self._segment_fit_s += seconds
+        self._fit_began = None
+
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
+        if self.evaluate and self.evaluate_every and self.step % self.evaluate_every == 0:
+            self.record_evaluation()
         if self.every and self.step % self.every == 0:
             self.save()
+        if self.stop is not None and self.stop.is_set():
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         self.history.setdefault("step", []).append(self.step)
@@ -119,13 +157,42 @@ class Checkpoint(keras.callbacks.Callback):
             self.history.setdefault(key, []).append(float(value))
         if self._saved is not None and self._saved["step"] == self.step:
             # Saved at this epoch's last step, before its history entry: record it too.
-            write_json(self.folder / CHECKPOINT_FILE, {**self._saved, "history": self.history})
+            self._saved = {**self._saved, "history": self.history}
+            write_json(self.folder / CHECKPOINT_FILE, self._saved)
+
+    def record_evaluation(self):
+        """Append ``evaluate(model)`` at the current step to ``evaluations``."""
+        results = self.evaluate(self.model)
+        entry = {"step": self.step, "images_seen": self.step * int(self.stream.batch_size)}
+        for key, value in {**entry, **results}.items():
+            self.evaluations.setdefault(key, []).append(value)
 
     def save(self):
-        """Write the checkpoint of the current step (weights file, then the JSON naming it)."""
+        """Write the checkpoint of the current step (weights file, then the JSON naming it).
+
+        Refuses (ValueError) if ``checkpoint.json`` already holds a later step: another
+        process trains in this folder, and its checkpoint is kept."""
+        on_disk = self.folder / CHECKPOINT_FILE
+        if on_disk.exists():
+            written = read_json(on_disk).get("step")
+            if isinstance(written, int) and written > self.step:
+                raise ValueError(
+                    f"{on_disk} holds step {written}, later than this run's {self.step}: "
+                    "another process trains in this folder; its checkpoint is kept"
+                )
         name = f"checkpoint-{self.step:09d}.weights.h5"
         with atomic_path(self.folder / name) as tmp:
             self.model.save_weights(tmp)
+            digest = sha256_file(tmp)
+        now = time.perf_counter()
+        running = 0.0 if self._fit_began is None else now - self._fit_began
+        elapsed = now - self._created
+        self.segment.update(
+            step=self.step,
+            ended=_now(),
+            fit_time_s=round(self._segment_fit_s + running, 3),
+            wall_time_s=round(elapsed, 3),
+        )
         state = {
             **self.record,
             "step": self.step,
@@ -134,11 +201,14 @@ class Checkpoint(keras.callbacks.Callback):
             ),  # fmt: skip
             "images_seen": self.step * int(self.stream.batch_size),
             "weights": name,
+            "weights_sha256": digest,
             "data": position(self.stream, self.step),
             "seed_generator_state": _seed_state(self.model),
             "history": self.history,
-            "fit_time_s": round(self.fit_time_s, 3),
-            "wall_time_s": round(self.wall_time_s + time.perf_counter() - self._created, 3),
+            "evaluations": self.evaluations,
+            "segments": [*self.segments, dict(self.segment)],
+            "fit_time_s": round(self.fit_time_s + running, 3),
+            "wall_time_s": round(self.wall_time_s + elapsed, 3),
             "finished": False,
         }
         write_json(self.folder / CHECKPOINT_FILE, state)
@@ -149,7 +219,11 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 def read_checkpoint(folder):
-    """``folder/checkpoint.json`` as a dict, or None if the folder has no checkpoint."""
+    """``folder/checkpoint.json`` as a dict, or None if the folder has no checkpoint.
+
+    Raises ValueError or FileNotFoundError, naming the file, where the JSON is not a
+    checkpoint, its weights file is missing, or that file's sha256 is not the recorded one
+    (truncated, or half-committed)."""
     path = Path(folder) / CHECKPOINT_FILE
     if not path.exists():
         return None
@@ -159,6 +233,13 @@ def read_checkpoint(folder):
     weights = Path(folder) / str(state.get("weights"))
     if not weights.is_file():
         raise FileNotFoundError(f"{path} names {weights}, which does not exist")
+    expected = state.get("weights_sha256")
+    if expected is not None and sha256_file(weights) != expected:
+        raise ValueError(
+            f"{weights} ({weights.stat().st_size:,} bytes) is not the file {path} names: its "
+            "sha256 differs (truncated, or from another commit); restore both files from one "
+            "commit (git checkout -- the folder) before resuming"
+        )
     return state
 
 
@@ -191,7 +272,8 @@ def restore(model, folder, state):
 
 
 def train(model, stream, folder, steps, steps_per_epoch=250, checkpoint_every=None,
-          state=None, record=None, callbacks=(), verbose="auto"):  # fmt: skip
+          state=None, record=None, callbacks=(), verbose="auto", evaluate=None,
+          evaluate_every=None, stop=None):  # fmt: skip
     """Train ``model`` on ``stream`` up to global step ``steps``, checkpointing into ``folder``.
 
     Args:
@@ -204,45 +286,74 @@ def train(model, stream, folder, steps, steps_per_epoch=250, checkpoint_every=No
         state: a checkpoint (:func:`read_checkpoint`) to resume from, or None.
         record: extra entries of ``checkpoint.json``.
         callbacks: more Keras callbacks for every ``fit`` call.
+        evaluate, evaluate_every: see :class:`Checkpoint`.
+        stop: a ``threading.Event``: once set, training ends after the current step.
 
     Returns:
-        The final checkpoint's state (a dict; its ``history`` spans the whole run).
+        The last checkpoint's state (a dict; its ``history`` spans the whole run). Its
+        ``step`` is below ``steps`` when ``stop`` ended training early.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    start = 0
     if state is not None:
         restore(model, folder, state)
-        start = state["step"]
     checkpoint = Checkpoint(
         folder,
         stream,
-        step=start,
         every=checkpoint_every,
         record=record,
-        history=(state or {}).get("history"),
-        fit_time_s=(state or {}).get("fit_time_s", 0.0),
-        wall_time_s=(state or {}).get("wall_time_s", 0.0),
+        state=state,
+        evaluate=evaluate,
+        evaluate_every=evaluate_every,
+        stop=stop,
     )
-    chunks = math.ceil((steps - start) / steps_per_epoch) if steps > start else 0
-    done_chunks = len(checkpoint.history.get("step", []))
-    for k in range(chunks):
-        begin = start + k * steps_per_epoch
-        timer = FitTimer()
+    while checkpoint.step < steps and not (stop is not None and stop.is_set()):
+        begin = checkpoint.step
+        epoch = len(checkpoint.history.get("step", []))
         chunk = StepStream(stream, begin, min(steps_per_epoch, steps - begin))
-        try:
-            model.fit(
-                chunk,
-                initial_epoch=done_chunks + k,
-                epochs=done_chunks + k + 1,
-                shuffle=False,
-                callbacks=[checkpoint, timer, *callbacks],
-                verbose=verbose,
-            )
-        finally:
-            checkpoint.fit_time_s += timer.seconds
+        model.fit(
+            chunk,
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            shuffle=False,
+            callbacks=[checkpoint, *callbacks],
+            verbose=verbose,
+        )
     checkpoint.save()
     return read_json(folder / CHECKPOINT_FILE)
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Yield a ``threading.Event`` set by the first of ``signals`` (SIGINT, SIGTERM), for
+    :func:`train`'s ``stop``: training ends after the current step with a checkpoint. A second
+    SIGINT raises ``KeyboardInterrupt`` at once (the last checkpoint written stays). The
+    previous handlers come back on exit. Outside the main thread, nothing is installed."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handle(signum, frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+        print(
+            f"\n{signal.Signals(signum).name}: stopping after this step, with a checkpoint "
+            "(Ctrl-C again to stop at once)",
+            flush=True,
+        )
+
+    previous = {s: signal.signal(s, handle) for s in signals}
+    try:
+        yield stop
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _now():
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _seed_state(model):

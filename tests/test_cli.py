@@ -1,6 +1,8 @@
 """The keras-latent command, end to end on a few steps (in process, the session's backend)."""
 
 import json
+import os
+import signal
 
 import matplotlib.image
 import numpy as np
@@ -162,6 +164,63 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tiny_mnist, tmp_path, mo
     assert cli.main(["train", "ae_mnist", "--steps", "6", "--output", str(run), *tiny_mnist]) == 0
     assert "at step 5 of 6: training the remaining 1 steps" in capsys.readouterr().out
     assert training.read_checkpoint(run)["optimizer_iterations"] == 6
+
+
+@pytest.mark.backend
+def test_a_signal_stops_training_with_a_checkpoint_and_evaluations_resume_exactly(
+    tiny_mnist, tmp_path, monkeypatch, capsys
+):
+    """SIGTERM after step 3 (checkpoints every 2): the run stops with a checkpoint of step 3;
+    resumed, its evaluations (every 2 global steps) and weights are those of a straight run."""
+    original = training.Checkpoint.on_train_batch_end
+
+    def terminate_after_3(self, batch, logs=None):
+        if self.step == 2:  # the signal arrives while step 3 trains
+            os.kill(os.getpid(), signal.SIGTERM)
+        original(self, batch, logs)
+
+    options = ["--steps", "5", "--eval-every", "2", *tiny_mnist]
+    run, straight = tmp_path / "run", tmp_path / "straight"
+    monkeypatch.setattr(training.Checkpoint, "on_train_batch_end", terminate_after_3)
+    assert cli.main(["train", "ae_mnist", "--output", str(run), *options]) == 130
+    assert "stopped at step 3 with a checkpoint" in capsys.readouterr().err
+    state = training.read_checkpoint(run)
+    assert state["step"] == state["optimizer_iterations"] == 3 and not state["finished"]
+    assert state["evaluations"]["step"] == [2]
+    monkeypatch.setattr(training.Checkpoint, "on_train_batch_end", original)
+    assert cli.main(["train", "ae_mnist", "--output", str(run), *options]) == 0
+    assert cli.main(["train", "ae_mnist", "--output", str(straight), *options]) == 0
+
+    resumed, uninterrupted = training.read_checkpoint(run), training.read_checkpoint(straight)
+    evaluations = resumed["evaluations"]
+    assert evaluations["step"] == [2, 4] and evaluations["images_seen"] == [16, 32]
+    for key in ("probe_accuracy", "reconstruction_mse"):
+        np.testing.assert_allclose(evaluations[key], uninterrupted["evaluations"][key], rtol=1e-5)
+    segments = resumed["segments"]
+    assert [(s["start_step"], s["step"]) for s in segments] == [(0, 3), (3, 5)]
+    assert all(s["device"] and s["backend"] and s["ended"] >= s["started"] for s in segments)
+    for a, b in zip(kl.zoo.load(run).get_weights(), kl.zoo.load(straight).get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    training_record = json.loads((run / "metrics.json").read_text())["training"]
+    assert training_record["evaluations"] == evaluations and len(training_record["segments"]) == 2
+
+
+def test_a_second_process_on_a_run_folder_is_refused(tiny_mnist, tmp_path, capsys):
+    run = tmp_path / "run"
+    with cli.run_lock(run):  # as another training process holds it
+        code = cli.main(["train", "ae_mnist", "--steps", "2", "--output", str(run), *tiny_mnist])
+        err = capsys.readouterr().err
+    assert code == 2 and f"being trained by another process (pid {os.getpid()}" in err
+    assert not run.exists()
+    assert cli.main(["train", "ae_mnist", "--steps", "2", "--output", str(run), *tiny_mnist]) == 0
+
+
+def test_training_statistic_is_the_median_of_the_last_20_evaluations():
+    accuracies = [0.5] * 5 + [0.9 + i / 1000 for i in range(20)]
+    assert cli.training_statistic({"probe_accuracy": accuracies}) == {
+        "probe_accuracy_median_last_20": pytest.approx(0.9095)
+    }
+    assert cli.training_statistic({"probe_accuracy": accuracies[:19]}) == {}
 
 
 def _counting(original, trained):

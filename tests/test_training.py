@@ -1,7 +1,10 @@
 """``keras_latent.training``: the step -> batch mapping and checkpoint files (no training here;
 tests/test_cli.py interrupts and resumes real runs)."""
 
+import hashlib
 import json
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -55,3 +58,38 @@ def test_read_checkpoint_reports_bad_files(tmp_path):
     assert training.read_checkpoint(tmp_path)["step"] == 3
     training.mark_finished(tmp_path, {"step": 3, "weights": "checkpoint-000000003.weights.h5"})
     assert training.read_checkpoint(tmp_path)["finished"] is True
+
+
+def test_read_checkpoint_refuses_a_weights_file_of_another_commit(tmp_path):
+    weights = tmp_path / "checkpoint-000000003.weights.h5"
+    weights.write_bytes(b"the weights of step 3")
+    digest = hashlib.sha256(b"the weights of step 3").hexdigest()
+    state = {"step": 3, "weights": weights.name, "weights_sha256": digest}
+    (tmp_path / training.CHECKPOINT_FILE).write_text(json.dumps(state))
+    assert training.read_checkpoint(tmp_path)["step"] == 3
+    weights.write_bytes(b"the weights of st")  # truncated, or left from another commit
+    with pytest.raises(ValueError, match="sha256 differs"):
+        training.read_checkpoint(tmp_path)
+
+
+def test_a_checkpoint_never_replaces_a_later_one(tmp_path):
+    """Another process's later checkpoint in the folder is kept: saving an earlier step fails
+    before anything is written."""
+    stream = ArrayStream(np.zeros((8, 1), "float32"), batch_size=4, seed=0)
+    state = {"step": 10, "weights": "checkpoint-000000010.weights.h5"}
+    (tmp_path / training.CHECKPOINT_FILE).write_text(json.dumps(state))
+    with pytest.raises(ValueError, match="holds step 10, later than this run's 4"):
+        training.Checkpoint(tmp_path, stream, state={"step": 4}).save()
+    assert json.loads((tmp_path / training.CHECKPOINT_FILE).read_text()) == state
+    assert list(tmp_path.glob("*.h5")) == []
+
+
+def test_stop_on_signals_sets_the_event_then_interrupts():
+    before = signal.getsignal(signal.SIGTERM)
+    with training.stop_on_signals() as stop:
+        assert not stop.is_set()
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.is_set()  # training ends after the current step
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C stops at once
+    assert signal.getsignal(signal.SIGTERM) is before
