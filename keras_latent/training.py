@@ -222,17 +222,23 @@ def read_checkpoint(folder):
     """``folder/checkpoint.json`` as a dict, or None if the folder has no checkpoint.
 
     Raises ValueError or FileNotFoundError, naming the file, where the JSON is not a
-    checkpoint, its weights file is missing, or that file's sha256 is not the recorded one
-    (truncated, or half-committed)."""
+    checkpoint, a field is malformed (see :func:`check_checkpoint`: the weights file must be a
+    ``checkpoint-<digits>.weights.h5`` of the folder itself), its weights file is missing, or
+    that file's sha256 is not the recorded one (truncated, or half-committed)."""
     path = Path(folder) / CHECKPOINT_FILE
     if not path.exists():
         return None
     state = read_json(path)
-    if not isinstance(state, dict) or not isinstance(state.get("step"), int):
+    if not isinstance(state, dict) or not _is_integer(state.get("step")):
         raise ValueError(f"{path} is not a keras-latent checkpoint (no integer 'step')")
-    weights = Path(folder) / str(state.get("weights"))
+    check_checkpoint(state, path)
+    weights = Path(folder) / state["weights"]
     if not weights.is_file():
         raise FileNotFoundError(f"{path} names {weights}, which does not exist")
+    if weights.resolve().parent != Path(folder).resolve():
+        raise ValueError(
+            f"{path} names {weights}, a link to {weights.resolve()} outside the run folder"
+        )
     expected = state.get("weights_sha256")
     if expected is not None and sha256_file(weights) != expected:
         raise ValueError(
@@ -241,6 +247,106 @@ def read_checkpoint(folder):
             "commit (git checkout -- the folder) before resuming"
         )
     return state
+
+
+def check_checkpoint(state, path):
+    """ValueError naming ``path`` and the field where the checkpoint ``state`` breaks a rule of
+    :data:`_CHECKPOINT_FIELDS` (``step`` and ``weights`` required, the others where present)."""
+    for field, (rule, valid) in _CHECKPOINT_FIELDS.items():
+        if field in ("step", "weights") or field in state:
+            _check_field(path, field, state.get(field), rule, valid)
+    for i, segment in enumerate(state.get("segments") or []):
+        for field, (rule, valid) in _SEGMENT_FIELDS.items():
+            if field in segment:
+                _check_field(path, f"segments[{i}].{field}", segment[field], rule, valid)
+
+
+def _check_field(path, field, value, rule, valid):
+    """ValueError naming ``path`` and ``field`` where ``valid(value)`` is false."""
+    if not valid(value):
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else f"{shown[:77]}..."
+        raise ValueError(f"{path} has a malformed '{field}': it must be {rule}, not {shown}")
+
+
+def _is_integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_count(value):
+    return _is_integer(value) and value >= 0
+
+
+def _is_positive(value):
+    return _is_integer(value) and value >= 1
+
+
+def _is_seconds(value):
+    return _is_number(value) and value >= 0  # NaN fails too
+
+
+def _is_a(kind):
+    return lambda value: isinstance(value, kind)
+
+
+def _is_lists(value, item=lambda x: True):
+    """A dict of lists (whose items pass ``item``)."""
+    return isinstance(value, dict) and all(
+        isinstance(v, list) and all(item(x) for x in v) for v in value.values()
+    )
+
+
+def _is_weights_name(value):
+    """A weights file of the run folder itself: no path, no other name (``../``, ``/etc``)."""
+    return isinstance(value, str) and value.isascii() and bool(_WEIGHTS_PATTERN.fullmatch(value))
+
+
+def _is_sha256(value):
+    return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value) is not None
+
+
+def _is_segments(value):
+    return isinstance(value, list) and all(isinstance(x, dict) for x in value)
+
+
+def _is_seed_state(value):
+    return value is None or isinstance(value, list) and all(_is_integer(x) for x in value)
+
+
+_CHECKPOINT_FIELDS = {
+    "step": ("an integer >= 0", _is_count),
+    "weights": ("a file name checkpoint-<digits>.weights.h5 (in the run folder)", _is_weights_name),
+    "weights_sha256": ("64 lowercase hex digits", _is_sha256),
+    "history": ("a dict of lists of numbers", lambda v: _is_lists(v, _is_number)),
+    "evaluations": ("a dict of lists", _is_lists),
+    "segments": ("a list of dicts", _is_segments),
+    "batch_size": ("an integer >= 1", _is_positive),
+    "steps": ("an integer >= 1", _is_positive),
+    "seed": ("an integer", _is_integer),
+    "optimizer_iterations": ("an integer >= 0", _is_count),
+    "images_seen": ("an integer >= 0", _is_count),
+    "fit_time_s": ("a number >= 0", _is_seconds),
+    "wall_time_s": ("a number >= 0", _is_seconds),
+    "finished": ("true or false", _is_a(bool)),
+    "preset": ("a string", _is_a(str)),
+    "dataset": ("a string", _is_a(str)),
+    "dtype_policy": ("a string", _is_a(str)),
+    "data": ("a dict", _is_a(dict)),
+    "seed_generator_state": ("null or a list of integers", _is_seed_state),
+}
+"""The fields of ``checkpoint.json`` that are checked: ``(rule, test)``."""
+
+_SEGMENT_FIELDS = {
+    "start_step": ("an integer >= 0", _is_count),
+    "step": ("an integer >= 0", _is_count),
+    "fit_time_s": ("a number >= 0", _is_seconds),
+    "wall_time_s": ("a number >= 0", _is_seconds),
+}
+"""The fields of each ``segments`` entry that are checked, where present."""
 
 
 def mark_finished(folder, state):

@@ -93,3 +93,90 @@ def test_stop_on_signals_sets_the_event_then_interrupts():
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C stops at once
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def _write_checkpoint(folder, **fields):
+    """A checkpoint of step 3 with its weights file, ``fields`` added or replaced."""
+    (folder / "checkpoint-000000003.weights.h5").write_bytes(b"weights")
+    state = {"step": 3, "weights": "checkpoint-000000003.weights.h5", **fields}
+    (folder / training.CHECKPOINT_FILE).write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../../../etc/passwd",
+        "/etc/passwd",
+        "sub/checkpoint-000000003.weights.h5",
+        "../run/checkpoint-000000003.weights.h5",
+        "checkpoint-000000003.weights.h5\n",
+        "model.weights.h5",
+        None,
+        3,
+    ],
+)
+def test_read_checkpoint_confines_the_weights_file_to_the_run_folder(tmp_path, name):
+    """Issue 25 (15): the weights entry is a checkpoint-<digits>.weights.h5 of the folder itself,
+    never a path that leads out of it; nothing is opened otherwise."""
+    run = tmp_path / "run"
+    run.mkdir()
+    _write_checkpoint(run, weights=name)
+    with pytest.raises(ValueError, match=r"run/checkpoint.json has a malformed 'weights'"):
+        training.read_checkpoint(run)
+
+
+def test_read_checkpoint_refuses_a_weights_link_out_of_the_run_folder(tmp_path):
+    (tmp_path / "elsewhere").write_bytes(b"not weights")
+    run = tmp_path / "run"
+    run.mkdir()
+    _write_checkpoint(run)
+    (run / "checkpoint-000000003.weights.h5").unlink()
+    (run / "checkpoint-000000003.weights.h5").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="a link to .*elsewhere outside the run folder"):
+        training.read_checkpoint(run)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("step", -1),
+        ("history", [1.0, 2.0]),
+        ("history", {"loss": 0.5}),
+        ("history", {"loss": ["0.5"]}),
+        ("evaluations", {"probe_accuracy": 0.9}),
+        ("evaluations", []),
+        ("segments", {"step": 3}),
+        ("segments", [3]),
+        ("segments", [{"step": 3, "start_step": "0"}]),
+        ("batch_size", 0),
+        ("batch_size", "64"),
+        ("seed", 1.5),
+        ("seed", True),
+        ("steps", None),
+        ("fit_time_s", -1),
+        ("finished", "yes"),
+        ("weights_sha256", 12),
+        ("seed_generator_state", [0, "1"]),
+    ],
+)
+def test_read_checkpoint_names_the_file_and_the_malformed_field(tmp_path, field, value):
+    """Issue 25 (15): a field of the wrong type is a ValueError naming the file and the field,
+    not an AttributeError later."""
+    _write_checkpoint(tmp_path, **{field: value})
+    with pytest.raises(ValueError, match=rf"checkpoint.json has a malformed '{field}[\[\].\w]*'"):
+        training.read_checkpoint(tmp_path)
+
+
+def test_read_checkpoint_accepts_every_field_a_run_writes(tmp_path):
+    fields = {
+        "history": {"step": [2, 3], "loss": [0.5, float("nan")]},
+        "evaluations": {"step": [2], "probe_accuracy": [0.9]},
+        "segments": [{"start_step": 0, "step": 3, "fit_time_s": 1.5, "device": "cpu"}],
+        "batch_size": 64, "seed": 0, "steps": 10, "optimizer_iterations": 3, "images_seen": 192,
+        "fit_time_s": 1.5, "wall_time_s": 2, "finished": False, "preset": "ae_mnist",
+        "dataset": "mnist", "dtype_policy": "float32", "data": {"epoch": 1},
+        "seed_generator_state": None,
+        "weights_sha256": hashlib.sha256(b"weights").hexdigest(),
+    }  # fmt: skip
+    _write_checkpoint(tmp_path, **fields)
+    assert training.read_checkpoint(tmp_path)["segments"] == fields["segments"]
