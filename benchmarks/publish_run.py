@@ -28,6 +28,7 @@ TRAINING_KEYS = (
     "fit_time_s",
     "wall_time_s",
     "finished",
+    "segments",  # one per train call: steps, backend, device, dates, fit and wall time
 )
 
 
