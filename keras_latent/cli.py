@@ -206,12 +206,16 @@ def train_run(name, output, given, steps=None, data_dir=None, checkpoint_every=1
     :data:`DEFAULTS`); a value that differs from the checkpoint's is a ValueError. ``steps``:
     None for the checkpoint's, else the recipe's. The folder is locked (:func:`run_lock`) while
     training: a second process on it is refused. ``stop``: see :func:`training.train`.
+    ``output`` is checked before anything trains (:func:`zoo.check_output`): a file, the
+    current folder or one above it, or a non-empty folder keras-latent did not write (not a
+    preset, run or model folder) is a ValueError: the finished run replaces the folder whole.
     """
     import keras
 
-    from keras_latent import presets, training
+    from keras_latent import presets, training, zoo
 
     output = Path(output)
+    zoo.check_output(output)
     with run_lock(output):
         state = training.read_checkpoint(output)
         settings = resume_settings(output, name, state, given)
@@ -413,7 +417,7 @@ def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=Non
         },
     }
     output = Path(output)
-    with atomic_folder(output) as tmp:
+    with atomic_folder(output, zoo.OWN_FOLDERS) as tmp:
         write_json(tmp / "metrics.json", record)
         if dataset["data"] == "lines":
             scored = score_and_draw(model, tmp, name, pairs=eval_pairs, shown=output)
@@ -499,8 +503,8 @@ def draw_reconstructions(model, x, path, name, n=8):
 
 def load_run(run):
     """``(model, folder, name, data)`` of a preset name or folder: the model with its weights,
-    the local folder to write into (None for a shipped or downloaded preset), the model's
-    name and its dataset's ``keras_latent.datasets`` name (None if unknown)."""
+    its own local folder (None for a shipped or downloaded preset: see :func:`output_folder`),
+    the model's name and its dataset's ``keras_latent.datasets`` name (None if unknown)."""
     from keras_latent import presets, zoo
     from keras_latent.files import read_json
 
@@ -517,10 +521,62 @@ def load_run(run):
     return model, (folder if local else None), model.name, data
 
 
+MODEL_FILES = ("config.json", "model.weights.h5", "metadata.json", "checkpoint.json")
+"""Files of a model's own folder (a preset or a run): another model's results never go there."""
+
+
 def output_folder(args, folder, name):
-    """``--output``, else the run folder itself, else ``runs/NAME`` (for a shipped preset)."""
+    """Where ``evaluate`` writes: ``--output``, else the model's own ``folder``, else (a shipped
+    or downloaded preset) ``runs/NAME-preset``, never ``runs/NAME``, where ``train`` puts the
+    user's own run. Checked by :func:`check_results_folder`."""
     out = getattr(args, "output", None)
-    return Path(out) if out is not None else (folder or Path("runs") / name)
+    out = Path(out) if out is not None else (folder or Path("runs") / f"{name}-preset")
+    check_results_folder(out, folder, name)
+    return out
+
+
+def output_file(args, folder, name, filename):
+    """Where ``interpolate`` and ``sample`` write: ``--output`` (a file), else ``filename`` in
+    :func:`output_folder`'s folder. Its folder is checked by :func:`check_results_folder`."""
+    if args.output is None:
+        return output_folder(args, folder, name) / filename
+    check_results_folder(Path(args.output).parent, folder, name)
+    return Path(args.output)
+
+
+def check_results_folder(out, own, name):
+    """Refuse (ValueError, naming ``out``) to write model ``name``'s results into a folder other
+    than its own folder ``own`` that holds a model (:data:`MODEL_FILES`: a run or a preset,
+    whose metadata.json would no longer describe its metrics.json and figures), or another
+    model's ``metrics.json``, or that is a file."""
+    out = Path(out)
+    if own is not None and out.resolve() == Path(own).resolve():
+        return
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} exists and is not a folder")
+    held = [f for f in MODEL_FILES if (out / f).exists()]
+    if held:
+        raise ValueError(
+            f"{out} holds another model ({', '.join(held)}): {name}'s results would overwrite "
+            "its metrics and figures; choose another --output (a model's own folder takes only "
+            "its own results: give the folder itself to evaluate that model)"
+        )
+    recipe = _metrics_recipe(out / "metrics.json")
+    if recipe not in (None, name):
+        raise ValueError(
+            f"{out / 'metrics.json'} holds the results of {recipe!r}, not {name!r}: choose "
+            "another --output"
+        )
+
+
+def _metrics_recipe(path):
+    """The ``recipe`` (model name) a ``metrics.json`` records, or None."""
+    from keras_latent.files import read_json
+
+    if not path.is_file():
+        return None
+    record = read_json(path)
+    return record.get("recipe") if isinstance(record, dict) else None
 
 
 def run_evaluate(args):
@@ -528,6 +584,7 @@ def run_evaluate(args):
     out = output_folder(args, folder, name)
     if data == "lines":
         score_and_draw(model, out, name, pairs=args.pairs, method=args.method)
+        print(f"wrote {out / 'metrics.json'} and {out / 'interpolation.png'}")
         return
     if data is None:
         raise ValueError(
@@ -549,6 +606,7 @@ def run_evaluate(args):
     }
     write_json(out / "metrics.json", record)
     print(json.dumps({"run": str(out), **record["test"]}, indent=2))
+    print(f"wrote {out / 'metrics.json'} and {out / 'reconstruction.png'}")
 
 
 def representation_metrics(model, data, args):
@@ -595,6 +653,7 @@ def run_interpolate(args):
     from keras_latent import plots
 
     model, folder, name, data = load_run(args.run)
+    path = output_file(args, folder, name, "interpolation.png")
     if (args.source is None) != (args.target is None):
         raise ValueError("give both --from IMAGE and --to IMAGE (or neither, for lines models)")
     if args.source is not None:
@@ -609,7 +668,6 @@ def run_interpolate(args):
     else:
         raise ValueError(f"{name} is not a lines model: give --from IMAGE and --to IMAGE")
     frames = model.interpolate(x_a, x_b, steps=args.steps, method=args.method)
-    path = args.output or output_folder(args, folder, name) / "interpolation.png"
     plots.save_interpolations(
         frames, path, title=interpolation_title(name, args.method), endpoints=(x_a, x_b)
     )
@@ -646,6 +704,7 @@ def run_sample(args):
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
     model, folder, name, _ = load_run(args.run)
+    path = output_file(args, folder, name, "samples.png")
     keras.utils.set_random_seed(args.seed)
     try:
         images = keras.ops.convert_to_numpy(model.sample(args.n)).astype("float32")
@@ -655,7 +714,6 @@ def run_sample(args):
     rows = math.ceil(args.n / cols)
     pad = np.full((rows * cols - len(images), *images.shape[1:]), -1.0, dtype="float32")
     grid = np.concatenate([images, pad]).reshape(rows, cols, *images.shape[1:])
-    path = args.output or output_folder(args, folder, name) / "samples.png"
     plots.save_grid(grid, path, title=f"{name}: {args.n} samples")
     print(f"wrote {path}")
 

@@ -46,15 +46,47 @@ def read_json(path):
         raise ValueError(f"{path} is not valid JSON: {error}") from error
 
 
+def check_replaceable(path, markers=None):
+    """Refuse (ValueError, naming ``path``) what :func:`atomic_folder` must not replace: a
+    file (anything but a folder), the current folder or one of its parents (a filesystem root
+    included), and, given ``markers`` (tuples of file names), a folder that is not empty and
+    holds no tuple of them in full: a folder keras-latent did not write, whose files would be
+    deleted. Leftover temporary files (``.tmp-*``) do not count. Returns ``path`` resolved.
+    """
+    resolved = Path(path).resolve()
+    if resolved.parent == resolved or Path.cwd().resolve().is_relative_to(resolved):
+        raise ValueError(
+            f"{path} ({resolved}) is the current folder or a folder above it: it would be "
+            "replaced as a whole, with the folder you are working in; name a new folder "
+            "inside it instead"
+        )
+    if resolved.exists() and not resolved.is_dir():
+        raise ValueError(
+            f"{path} exists and is not a folder: it is left untouched; choose another path"
+        )
+    if markers is None or not resolved.is_dir():
+        return resolved
+    held = sorted(p.name for p in resolved.iterdir() if not p.name.startswith(".tmp-"))
+    if held and not any(all((resolved / name).exists() for name in kind) for kind in markers):
+        shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
+        raise ValueError(
+            f"{path} is a folder keras-latent did not write (it holds {shown}): writing here "
+            "would delete its files; choose another path, or empty the folder first"
+        )
+    return resolved
+
+
 @contextlib.contextmanager
-def atomic_folder(path):
+def atomic_folder(path, markers=None):
     """Yield a new temporary folder beside ``path``; on success it takes ``path``'s place.
 
     On any error the temporary folder is removed and ``path`` is untouched. An existing
     ``path`` is renamed aside, the new folder renamed in, then the old one deleted: ``path`` is
-    always a complete folder, old or new (absent only between the two renames).
+    always a complete folder, old or new (absent only between the two renames). A path that is
+    not a folder, or that :func:`check_replaceable` refuses (with ``markers``), is a ValueError
+    before anything is written. A symbolic link is followed: its target is replaced.
     """
-    path = Path(path)
+    path = check_replaceable(path, markers)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", suffix=f"-{path.name}", dir=path.parent))
     try:

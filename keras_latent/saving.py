@@ -3,8 +3,10 @@
 The layout of a keras-latent run and of a zoo preset. Every file is written atomically.
 """
 
+import tempfile
 from pathlib import Path
 
+import h5py
 import keras
 
 from keras_latent.files import atomic_path, read_json, write_json
@@ -68,7 +70,10 @@ def model_from_folder(folder):
 
 
 def load_weights(model, folder, missing=None):
-    """Load ``folder/model.weights.h5`` into ``model``; ``missing``: the message if absent."""
+    """Load ``folder/model.weights.h5`` into ``model``; ``missing``: the message if absent.
+
+    The file must hold exactly the model's variables (see :func:`check_weights`): weights of
+    another architecture are a ValueError, never loaded in part."""
     weights_path = Path(folder) / WEIGHTS_FILE
     if not weights_path.exists():
         raise FileNotFoundError(
@@ -76,6 +81,7 @@ def load_weights(model, folder, missing=None):
             or f"{weights_path} does not exist: train the model first "
             f"(keras-latent train ... --output {folder}) or load with weights=False"
         )
+    check_weights(model, weights_path, Path(folder) / CONFIG_FILE)
     try:
         model.load_weights(weights_path)
     except Exception as error:
@@ -84,3 +90,52 @@ def load_weights(model, folder, missing=None):
             f"{Path(folder) / CONFIG_FILE} (corrupt file or weights of another architecture): "
             f"{error}"
         ) from error
+
+
+def check_weights(model, weights_path, config_path):
+    """Refuse (ValueError, naming both files) a weights file whose variables are not exactly
+    ``model``'s: the same paths (``encoder/layers/conv2d/vars/0``, ...) with the same shapes.
+    Keras would load the overlap and skip the rest silently (an ACAI's critic into an
+    Autoencoder). The optimizer's state, if the file has one, is not compared."""
+    try:
+        held = weight_shapes(weights_path)
+    except Exception as error:
+        raise ValueError(
+            f"{weights_path} could not be read (corrupt file, or not a Keras weights file): {error}"
+        ) from error
+    with tempfile.TemporaryDirectory() as tmp:
+        own = Path(tmp) / WEIGHTS_FILE
+        model.save_weights(own)
+        expected = weight_shapes(own)
+    extra = sorted(set(held) - set(expected))
+    missing = sorted(set(expected) - set(held))
+    reshaped = sorted(k for k in set(held) & set(expected) if held[k] != expected[k])
+    if not (extra or missing or reshaped):
+        return
+    problems = [
+        f"{what}: {len(names)} under {', '.join(sorted({n.split('/')[0] + '/' for n in names}))} "
+        f"(first: {names[0]})"
+        for what, names in (
+            ("extra variables in the file", extra),
+            ("variables of the model missing from the file", missing),
+            ("variables of another shape", reshaped),
+        )
+        if names
+    ]
+    raise ValueError(
+        f"{weights_path} holds the weights of another architecture than {config_path} "
+        f"({type(model).__name__}): {'; '.join(problems)}. Nothing was loaded"
+    )
+
+
+def weight_shapes(path):
+    """``{variable path: shape}`` of a Keras ``.weights.h5`` file, without the optimizer's."""
+    shapes = {}
+
+    def visit(name, item):
+        if isinstance(item, h5py.Dataset) and not name.startswith("optimizer/"):
+            shapes[name] = tuple(item.shape)
+
+    with h5py.File(path, "r") as file:
+        file.visititems(visit)
+    return shapes

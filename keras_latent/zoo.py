@@ -22,12 +22,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from keras_latent import fetch, presets, saving
-from keras_latent.files import atomic_folder, read_json, sha256_file, write_json
+from keras_latent.files import (
+    atomic_folder,
+    check_replaceable,
+    read_json,
+    sha256_file,
+    write_json,
+)
+from keras_latent.training import CHECKPOINT_FILE
 
 METADATA_FILE = fetch.METADATA_FILE
 README_FILE = fetch.README_FILE
 CONFIG_FILE = saving.CONFIG_FILE
 WEIGHTS_FILE = saving.WEIGHTS_FILE
+OWN_FOLDERS = ((CONFIG_FILE, METADATA_FILE), (CHECKPOINT_FILE,), (CONFIG_FILE, WEIGHTS_FILE))
+"""The files of the folders keras-latent writes and may replace: a preset, a run (its
+checkpoint), a model folder of :func:`keras_latent.saving.save_model`."""
 
 _PACKAGED = Path(__file__).resolve().parent / "presets_data"  # in an installed wheel
 _SOURCE = presets.ZOO_DIR  # the top-level zoo/ of a source checkout (or editable install)
@@ -104,16 +114,17 @@ def save_preset(model, path, metadata=None):
     """Write ``model`` as a preset folder at ``path``, atomically; returns ``path``.
 
     The folder is assembled beside ``path`` and renamed into place when complete (an existing
-    preset there is replaced; a failure leaves it untouched). The metadata starts from the
-    zoo's for a model named and built as a shipped preset (else a generic one), is updated
-    with ``metadata``'s top-level keys, and gets ``weights``: ``metadata["weights"]`` (how they
-    were trained: ``images_seen``, ``device``, ``wall_time_s``, ``metrics``, ...) plus the
-    file's ``sha256`` and ``bytes``, and, unless given, ``backend``, ``keras_version`` and
-    ``date``. Only ``weights`` survives a regeneration of the shipped ``zoo/``
-    (``python -m keras_latent.zoo_build``): record training information there. The model's
-    ``seed`` moves from ``config.json`` (saved as None: fresh randomness for whoever loads the
-    preset) to ``weights["seed"]``. The optimizer's state is not saved: a loaded preset is
-    compiled afresh with its recipe.
+    preset or run folder there is replaced; a failure leaves it untouched). Any other ``path``
+    is refused with a ValueError before anything is written (see :func:`check_output`). The
+    metadata starts from the zoo's for a model named and built as a shipped preset (else a
+    generic one), is updated with ``metadata``'s top-level keys, and gets ``weights``:
+    ``metadata["weights"]`` (how they were trained: ``images_seen``, ``device``,
+    ``wall_time_s``, ``metrics``, ...) plus the file's ``sha256`` and ``bytes``, and, unless
+    given, ``backend``, ``keras_version`` and ``date``. Only ``weights`` survives a
+    regeneration of the shipped ``zoo/`` (``python -m keras_latent.zoo_build``): record
+    training information there. The model's ``seed`` moves from ``config.json`` (saved as
+    None: fresh randomness for whoever loads the preset) to ``weights["seed"]``. The
+    optimizer's state is not saved: a loaded preset is compiled afresh with its recipe.
     """
     import keras
 
@@ -135,7 +146,7 @@ def save_preset(model, path, metadata=None):
     if seed is not None:  # the training's seed is history: it goes with the weights
         config["config"]["seed"] = None
         training.setdefault("seed", seed)
-    with atomic_folder(path) as tmp:
+    with atomic_folder(path, OWN_FOLDERS) as tmp:
         saving.save_model(model, tmp, config=config, optimizer=False)
         weights_path = tmp / WEIGHTS_FILE
         meta["weights"] = {
@@ -150,6 +161,14 @@ def save_preset(model, path, metadata=None):
         write_json(tmp / METADATA_FILE, meta)
         (tmp / README_FILE).write_text(presets.model_card(meta))
     return Path(path)
+
+
+def check_output(path):
+    """Refuse (ValueError, naming it) an output folder that keras-latent must not replace: a
+    file, the current folder or one above it, or a folder that is neither empty nor one it
+    wrote (:data:`OWN_FOLDERS`: ``config.json`` and ``metadata.json``, a preset;
+    ``checkpoint.json``, a run; ``config.json`` and ``model.weights.h5``, a model folder)."""
+    check_replaceable(path, OWN_FOLDERS)
 
 
 def resolve(name_or_path, sha256=None):

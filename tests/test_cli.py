@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 
 import matplotlib.image
@@ -374,3 +375,90 @@ def test_train_and_evaluate_report_missing_data_and_weights(tmp_path, capsys):
     assert "has no trained weights" in capsys.readouterr().err
     assert cli.main(["sample", "acai_mnsit"]) == 2
     assert "unknown preset 'acai_mnsit'; did you mean acai_mnist" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------- nothing lost (issue 25)
+def snapshot(folder):
+    """Every file under ``folder`` and its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """``training.train`` stands in by a ValueError: a command that reaches it exits with 2 and
+    says "reached training", before a single step."""
+
+    def refuse(*args, **kwargs):
+        raise ValueError("reached training")
+
+    monkeypatch.setattr(training, "train", refuse)
+
+
+def test_train_refuses_an_output_it_did_not_write_before_training(tmp_path, no_training, capsys):
+    thesis = tmp_path / "thesis"
+    (thesis / "photos").mkdir(parents=True)
+    (thesis / "photos" / "a.jpg").write_bytes(b"jpeg")
+    (thesis / "thesis.tex").write_text("\\section{Results}")
+    before = snapshot(thesis)
+    train = ["train", "ae_lines", "--steps", "1", "--output"]
+    assert cli.main([*train, str(thesis)]) == 2
+    err = capsys.readouterr().err
+    assert f"{thesis} is a folder keras-latent did not write (it holds photos, thesis.tex)" in err
+    assert "reached training" not in err and "Traceback" not in err
+    assert snapshot(thesis) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis"]  # no lock file, no checkpoint
+
+    notes = tmp_path / "notes"
+    notes.write_text("my notes")
+    assert cli.main([*train, str(notes)]) == 2
+    assert f"{notes} exists and is not a folder" in capsys.readouterr().err
+    assert notes.read_text() == "my notes"
+
+    empty = tmp_path / "empty"  # an empty folder, a preset folder: accepted, training starts
+    empty.mkdir()
+    assert cli.main([*train, str(empty)]) == 2
+    assert "reached training" in capsys.readouterr().err
+    kl.zoo.save_preset(Autoencoder(image_shape=(32, 32, 1), depth=4), tmp_path / "preset")
+    assert cli.main([*train, str(tmp_path / "preset")]) == 2
+    assert "reached training" in capsys.readouterr().err
+
+
+def test_train_refuses_the_current_folder_up_front(tmp_path, monkeypatch, no_training, capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for output in (".", "..", str(work), "/"):
+        assert cli.main(["train", "ae_lines", "--steps", "1", "--output", output]) == 2
+        err = capsys.readouterr().err
+        assert "is the current folder or a folder above it" in err
+        assert "reached training" not in err
+    assert list(work.iterdir()) == [] and [p.name for p in tmp_path.iterdir()] == ["work"]
+
+
+def test_a_shipped_preset_never_writes_into_the_users_run(trained_run, tmp_path, monkeypatch,
+                                                          capsys):  # fmt: skip
+    """After the quickstart (runs/ae_lines is the user's run), ``evaluate ae_lines`` and
+    ``interpolate ae_lines`` write the shipped preset's results into runs/ae_lines-preset and
+    never into another model's folder."""
+    monkeypatch.chdir(tmp_path)
+    users = tmp_path / "runs" / "ae_lines"
+    shutil.copytree(trained_run, users)
+    before = snapshot(users)
+    assert cli.main(["evaluate", "ae_lines", "--pairs", "4"]) == 0
+    assert "wrote runs/ae_lines-preset/metrics.json" in capsys.readouterr().out
+    record = json.loads((tmp_path / "runs" / "ae_lines-preset" / "metrics.json").read_text())
+    assert record["recipe"] == "ae_lines" and record["lines"]["pairs"] == 4
+    assert cli.main(["interpolate", "ae_lines", "--pairs", "2", "--steps", "3"]) == 0
+    assert "wrote runs/ae_lines-preset/interpolation.png" in capsys.readouterr().out
+    assert snapshot(users) == before
+
+    for command in (["evaluate", "ae_lines", "--pairs", "4", "--output", str(users)],
+                    ["interpolate", "ae_lines", "--output", str(users / "interpolation.png")],
+                    ["evaluate", "acai_lines", "--output", "runs/ae_lines-preset"]):  # fmt: skip
+        assert cli.main(command) == 2
+    err = capsys.readouterr().err
+    assert f"{users} holds another model (config.json, model.weights.h5, metadata.json" in err
+    assert "metrics.json holds the results of 'ae_lines', not 'acai_lines'" in err
+    assert snapshot(users) == before
+    assert cli.main(["evaluate", "runs/ae_lines", "--pairs", "4"]) == 0  # its own folder
+    assert "wrote runs/ae_lines/metrics.json" in capsys.readouterr().out

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from keras_latent import saving
-from keras_latent.files import atomic_path
+from keras_latent.files import atomic_folder, atomic_path
 from keras_latent.models import ACAI, Autoencoder
 from tests.helpers import TINY
 
@@ -90,3 +90,89 @@ def test_save_model_can_leave_the_optimizer_out(tmp_path, random_images):
     loaded = saving.load_model(tmp_path / "without")
     x = random_images(2)
     np.testing.assert_allclose(loaded.reconstruct(x), model.reconstruct(x), atol=1e-6)
+
+
+def test_weights_of_another_model_are_refused_not_loaded_in_part(tmp_path):
+    """An ACAI's weights hold a critic an Autoencoder lacks: Keras would load the rest and skip
+    the critic silently. The file must hold exactly the model's variables."""
+    saving.save_model(ACAI(**TINY, seed=1), tmp_path / "acai")
+    saving.save_model(Autoencoder(**TINY, seed=2), tmp_path / "ae")
+    acai_weights = tmp_path / "acai" / "model.weights.h5"
+    ae_weights = tmp_path / "ae" / "model.weights.h5"
+    into_ae = tmp_path / "ae_with_acai_weights"
+    saving.save_model(Autoencoder(**TINY), into_ae)
+    acai_weights.replace(into_ae / "model.weights.h5")
+    model = Autoencoder(**TINY, seed=3)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError) as error:
+        saving.load_weights(model, into_ae)
+    message = str(error.value)
+    assert str(into_ae / "model.weights.h5") in message and "another architecture" in message
+    assert "extra variables in the file: 14 under critic/" in message
+    assert "missing" not in message and "Nothing was loaded" in message
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)  # not loaded in part
+
+    into_acai = tmp_path / "acai"
+    ae_weights.replace(into_acai / "model.weights.h5")
+    with pytest.raises(ValueError, match="variables of the model missing from the file: 14 under "
+                       "critic/ \\(first: critic/layers/conv2d/vars/0\\)"):  # fmt: skip
+        saving.load_model(into_acai)
+
+
+def test_weights_with_the_optimizer_state_still_load(tmp_path, random_images):
+    model = Autoencoder(**TINY)
+    model.compile()
+    model.fit(random_images(4), batch_size=4, epochs=1, verbose=0)
+    saving.save_model(model, tmp_path / "with")  # the optimizer's moments are in the file
+    loaded = saving.load_model(tmp_path / "with")
+    x = random_images(2)
+    np.testing.assert_allclose(loaded.reconstruct(x), model.reconstruct(x), atol=1e-6)
+
+
+def test_atomic_folder_refuses_a_file_the_current_folder_and_folders_it_did_not_write(
+    tmp_path, monkeypatch
+):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    with pytest.raises(ValueError, match="notes.txt exists and is not a folder"):
+        with atomic_folder(notes):
+            pass
+    assert notes.read_text() == "mine" and [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+    thesis = tmp_path / "thesis"
+    (thesis / "photos").mkdir(parents=True)
+    (thesis / "thesis.tex").write_text("\\section{}")
+    with pytest.raises(ValueError, match=r"thesis is a folder keras-latent did not write \(it "
+                       r"holds photos, thesis.tex\)"):  # fmt: skip
+        with atomic_folder(thesis, markers=(("config.json",),)):
+            pass
+    assert sorted(p.name for p in thesis.iterdir()) == ["photos", "thesis.tex"]
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for path in (".", "", "..", str(work), "/"):
+        with pytest.raises(ValueError, match="is the current folder or a folder above it"):
+            with atomic_folder(path):
+                pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "thesis", "work"]
+    assert list(work.iterdir()) == []
+
+    with atomic_folder("empty", markers=(("config.json",),)) as tmp:  # absent, then empty: fine
+        (tmp / "a").write_text("1")
+    with atomic_folder(work / "empty", markers=(("a",),)) as tmp:  # holds the markers: fine
+        (tmp / "b").write_text("2")
+    assert [p.name for p in (work / "empty").iterdir()] == ["b"]
+    assert [p.name for p in work.iterdir()] == ["empty"]  # no temporary folder left
+
+
+def test_atomic_folder_follows_a_symbolic_link(tmp_path):
+    target = tmp_path / "disk" / "run"
+    target.mkdir(parents=True)
+    (tmp_path / "run").symlink_to(target)
+    with atomic_folder(tmp_path / "run") as tmp:
+        (tmp / "new").write_text("1")
+    assert (tmp_path / "run").is_symlink() and [p.name for p in target.iterdir()] == ["new"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["disk", "run"]
+    assert [p.name for p in (tmp_path / "disk").iterdir()] == ["run"]

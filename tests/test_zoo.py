@@ -1,6 +1,8 @@
 """keras_latent.zoo: list presets, load them (names, folders, URLs) and save them."""
 
 import errno
+import json
+import re
 import shutil
 import tarfile
 from types import SimpleNamespace
@@ -11,7 +13,7 @@ import pytest
 
 from keras_latent import fetch, presets, saving, zoo
 from keras_latent.files import sha256_file
-from keras_latent.models import Autoencoder
+from keras_latent.models import ACAI, Autoencoder
 from tests.helpers import TINY
 from tests.servers import closed_port_url, local_http_server
 
@@ -231,3 +233,65 @@ def test_a_full_disk_while_caching_is_a_clear_error_and_keeps_the_cache(served, 
     assert error.value.errno == errno.ENOSPC
     assert snapshot(cache) == before
     assert len(list((cache / "presets").iterdir())) == 1
+
+
+def test_save_preset_refuses_a_folder_it_did_not_write(tmp_path):
+    model = Autoencoder(**TINY, name="tiny")
+    thesis = tmp_path / "thesis"
+    (thesis / "photos").mkdir(parents=True)
+    (thesis / "photos" / "a.jpg").write_bytes(b"jpeg")
+    (thesis / "thesis.tex").write_text("\\section{Results}")
+    before = snapshot(thesis)
+    with pytest.raises(
+        ValueError, match=rf"{re.escape(str(thesis))} is a folder keras-latent did not write"
+    ):
+        zoo.save_preset(model, thesis)
+    assert snapshot(thesis) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis"]  # nothing left beside it
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert zoo.load(zoo.save_preset(model, empty), compile=False).name == "tiny"
+    run = tmp_path / "run"  # a run folder (interrupted training): replaced by the preset
+    run.mkdir()
+    (run / "checkpoint.json").write_text("{}")
+    zoo.save_preset(model, run)
+    assert sorted(p.name for p in run.iterdir()) == PRESET_FILES
+    saving.save_model(model, tmp_path / "model")  # config.json and weights: a model folder
+    zoo.save_preset(model, tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == PRESET_FILES
+
+
+def test_save_preset_refuses_a_file_and_leaves_nothing_behind(tmp_path):
+    notes = tmp_path / "notes"
+    notes.write_text("my notes")
+    with pytest.raises(ValueError, match=rf"{re.escape(str(notes))} exists and is not a folder"):
+        zoo.save_preset(Autoencoder(**TINY), notes)
+    assert notes.read_text() == "my notes" and [p.name for p in tmp_path.iterdir()] == ["notes"]
+
+
+def test_save_preset_refuses_the_current_folder_and_those_above_it(tiny_preset, monkeypatch):
+    model, path = tiny_preset
+    monkeypatch.chdir(path)  # even a preset folder: replacing it would pull the floor away
+    before = snapshot(path.parent)
+    for target in (".", "..", str(path), "/"):
+        with pytest.raises(ValueError, match="is the current folder or a folder above it"):
+            zoo.save_preset(model, target)
+    assert snapshot(path.parent) == before
+    assert [p.name for p in path.parent.iterdir()] == ["tiny"]
+
+
+def test_load_refuses_weights_of_another_architecture(tiny_preset, tmp_path):
+    """ACAI weights in an Autoencoder preset (its sha256 updated to match): refused, naming the
+    file and the critic's variables, not loaded with the critic silently skipped."""
+    _, path = tiny_preset
+    saving.save_model(ACAI(**TINY), tmp_path / "acai")
+    weights = path / "model.weights.h5"
+    shutil.copy(tmp_path / "acai" / "model.weights.h5", weights)
+    meta = json.loads((path / "metadata.json").read_text())
+    meta["weights"]["sha256"] = sha256_file(weights)
+    (path / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="extra variables in the file: 14 under critic/") as error:
+        zoo.load(path)
+    assert str(weights) in str(error.value) and "another architecture" in str(error.value)
+    assert zoo.load(path, weights=False).name == "tiny"  # the architecture alone still loads
