@@ -180,6 +180,12 @@ class Checkpoint(keras.callbacks.Callback):
                     f"{on_disk} holds step {written}, later than this run's {self.step}: "
                     "another process trains in this folder; its checkpoint is kept"
                 )
+        bad = [v.path for v in self.model.weights if not _finite(v)]
+        if bad:
+            raise ValueError(
+                f"the weights are not finite at step {self.step} ({len(bad)} variables, first "
+                f"{bad[0]}): no checkpoint is written, the last one in {self.folder} is kept"
+            )
         name = f"checkpoint-{self.step:09d}.weights.h5"
         with atomic_path(self.folder / name) as tmp:
             self.model.save_weights(tmp)
@@ -456,6 +462,11 @@ def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def _finite(variable):
+    value = keras.ops.convert_to_numpy(variable.value)
+    return not np.issubdtype(value.dtype, np.floating) or bool(np.isfinite(value).all())
 
 
 def _now():

@@ -1,14 +1,34 @@
 """Checks on user data, so that bad input fails early with a message a person can act on.
 
 Images are NHWC float in [-1, 1]. Arrays are checked whole (shape, finiteness, range); streams
-(``keras.utils.PyDataset``, ``tf.data.Dataset``) are checked on their first batch only;
-Python generators are not checked, since peeking would consume them.
+(``keras.utils.PyDataset``, ``tf.data.Dataset``) are checked on their first batch before
+``fit`` starts; Python generators are not peeked at, since peeking would consume them.
+
+Every training step is checked too, whatever the data's source: the model's compiled step
+returns a few statistics of its batch (``models.base.batch_statistics``: min, max and
+finiteness of the images, min and max of the labels) under ``BATCH_PREFIX`` in its logs, and
+:func:`check_step` (run by ``callbacks.StepCheck``, first among ``fit``'s callbacks) removes
+them and raises :class:`BadBatchError` for images not finite or outside [-1, 1] or labels
+outside [0, num_classes), then :class:`NonFiniteLossError` for a NaN or infinite loss.
 """
+
+import math
 
 import numpy as np
 
 # Decoded or augmented images may overshoot [-1, 1] by rounding; raw 0-255 data must not pass.
 RANGE_TOLERANCE = 1e-3
+# Log keys of a training step's batch statistics (removed before History or a progress bar).
+BATCH_PREFIX = "batch_check/"
+
+
+class BadBatchError(ValueError):
+    """A training batch whose images are not finite or outside [-1, 1], or whose labels are
+    outside [0, num_classes)."""
+
+
+class NonFiniteLossError(ValueError):
+    """A training step whose loss is NaN or infinite."""
 
 
 def check_images(x, image_shape, what="images"):
@@ -40,9 +60,14 @@ def check_images(x, image_shape, what="images"):
         raise ValueError(f"{what} contain NaN or infinite values ({bad} of {len(array)} images)")
     low, high = float(array.min()), float(array.max())
     if low < -1 - RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
-        hint = " (raw 0-255 pixels? use x / 127.5 - 1)" if high > 2 else ""
-        raise ValueError(f"{what} must lie in [-1, 1]; got values in [{low:g}, {high:g}]{hint}")
+        raise ValueError(range_message(what, low, high))
     return array
+
+
+def range_message(what, low, high):
+    """The error for images with values in ``[low, high]``, not in [-1, 1]."""
+    hint = " (raw 0-255 pixels? use x / 127.5 - 1)" if high > 2 else ""
+    return f"{what} must lie in [-1, 1]; got values in [{low:g}, {high:g}]{hint}"
 
 
 def check_labels(y, n, num_classes):
@@ -66,6 +91,65 @@ def check_labels(y, n, num_classes):
             f"labels must lie in [0, {num_classes}); got [{labels.min()}, {labels.max()}]"
         )
     return labels
+
+
+def check_step(logs, where, num_classes=None):
+    """Raise for one training step's ``logs``: :class:`BadBatchError` for its batch, then
+    :class:`NonFiniteLossError` for its loss; the batch statistics are removed from ``logs``.
+
+    ``where`` names the step in the messages, e.g. "training step 12 (epoch 1, batch 12)".
+    """
+    check_batch(pop_batch_statistics(logs), where, num_classes)
+    check_loss(logs, where)
+
+
+def pop_batch_statistics(logs):
+    """Remove the batch statistics (keys under ``BATCH_PREFIX``) from ``logs``; return them
+    keyed by their short names (``images_min``, ...)."""
+    if not logs:
+        return {}
+    keys = [key for key in logs if key.startswith(BATCH_PREFIX)]
+    return {key[len(BATCH_PREFIX) :]: float(logs.pop(key)) for key in keys}
+
+
+def check_batch(stats, where, num_classes=None):
+    """Raise BadBatchError where a batch's statistics show images that are not finite or lie
+    outside [-1, 1] (by more than ``RANGE_TOLERANCE``), or labels outside [0, num_classes).
+
+    The ``*_excess`` statistics are > 0 exactly when the batch is out of range (their mean over
+    ``tf.distribute`` replicas too); min and max give the message.
+    """
+    if stats.get("images_nonfinite", 0.0) > 0:
+        raise BadBatchError(f"images of {where} contain NaN or infinite values")
+    if stats.get("images_excess", 0.0) > 0:
+        raise BadBatchError(
+            range_message(f"images of {where}", stats["images_min"], stats["images_max"])
+        )
+    if stats.get("labels_excess", 0.0) > 0:
+        raise BadBatchError(
+            f"labels of {where} must lie in [0, {num_classes}); got "
+            f"[{stats['labels_min']:g}, {stats['labels_max']:g}]"
+        )
+
+
+def check_loss(logs, where):
+    """Raise NonFiniteLossError if ``logs["loss"]`` is NaN or infinite, naming every
+    non-finite entry of ``logs`` (the loss terms)."""
+    if not logs or "loss" not in logs or _finite(logs["loss"]):
+        return
+    bad = ", ".join(f"{key}={float(value):g}" for key, value in logs.items() if not _finite(value))
+    raise NonFiniteLossError(
+        f"non-finite loss at {where}: {bad}. Training stopped before the step's later "
+        "callbacks, so no checkpoint holds this step; the model's weights in memory do. Check "
+        "the data, or lower the learning rate and resume from the last checkpoint"
+    )
+
+
+def _finite(value):
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True  # not a number: not a loss
 
 
 def first_batch(data):

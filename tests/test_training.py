@@ -180,3 +180,17 @@ def test_read_checkpoint_accepts_every_field_a_run_writes(tmp_path):
     }  # fmt: skip
     _write_checkpoint(tmp_path, **fields)
     assert training.read_checkpoint(tmp_path)["segments"] == fields["segments"]
+
+
+def test_no_checkpoint_is_written_of_non_finite_weights(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    model.layers[0].kernel.assign(np.array([[np.nan], [1.0]], "float32"))
+    stream = ArrayStream(np.zeros((8, 2), "float32"), batch_size=4, seed=0)
+    checkpoint = training.Checkpoint(tmp_path, stream, state={"step": 4})
+    checkpoint.set_model(model)
+    with pytest.raises(ValueError, match="not finite at step 4"):
+        checkpoint.save()
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,11 @@ path trains on TensorFlow, JAX and PyTorch.
 When ``fit`` is given labels, a linear probe (one dense layer on the stop-gradient flattened
 latent, softmax cross-entropy) trains alongside, as in the paper's representation evaluation;
 its gradient never reaches the autoencoder.
+
+Every training step also returns a few statistics of its batch (:func:`batch_statistics`),
+which ``fit``'s first callback (``callbacks.StepCheck``) checks and removes: a later batch of
+0-255 or NaN images, out-of-range labels or a non-finite loss stops ``fit`` at that step with a
+clear error, before any later callback (a checkpoint) of the step runs.
 """
 
 import warnings
@@ -17,6 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_latent import callbacks as callbacks_lib
 from keras_latent import distribute, hardware, validation
 from keras_latent.architectures import build_decoder, build_encoder
 from keras_latent.datasets.feeding import without_autotune
@@ -134,6 +140,7 @@ class Autoencoder(keras.Model):
         if sample_weight is not None:
             raise ValueError("keras-latent models do not support sample_weight")
         x = ops.convert_to_tensor(x)  # torch's train_on_batch passes numpy arrays through
+        self._training_step = bool(training)  # read by compute_metrics in the same step
         y_pred = float32(y_pred)  # losses in float32 under mixed precision
         total, terms = self.loss_terms(x, y_pred, training)
         for tracker in self.loss_trackers:
@@ -147,6 +154,8 @@ class Autoencoder(keras.Model):
             z = ops.stop_gradient(ops.reshape(y_pred["latent"], (-1, self.latent_size)))
             logits = float32(self.probe(z))
             labels = ops.reshape(y, (-1,))
+            if training:  # out-of-range labels are reported by the step check, after the step
+                labels = ops.clip(labels, 0, self.num_classes - 1)
             probe_loss = ops.mean(
                 keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
             )
@@ -154,6 +163,14 @@ class Autoencoder(keras.Model):
             self.probe_accuracy.update_state(labels, logits)
             total = total + probe_loss
         return distribute.scale_loss(total)  # / replicas under tf.distribute (Keras sums them)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras' metric results; in a training step, plus the batch's statistics
+        (:func:`batch_statistics`) for ``callbacks.StepCheck``."""
+        logs = super().compute_metrics(x, y, y_pred, sample_weight)
+        if getattr(self, "_training_step", False):
+            logs.update(batch_statistics(x, y, self.num_classes))
+        return logs
 
     # ------------------------------------------------------------------------- training
     def compile(self, optimizer=None, **kwargs):
@@ -168,13 +185,25 @@ class Autoencoder(keras.Model):
         self.compile(**keras.saving.deserialize_keras_object(config))
         self.optimizer.build(self.trainable_variables)
 
-    def fit(self, x=None, y=None, *args, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        *args,
+        **kwargs,
+    ):
         """Keras' ``fit`` after checking the data (see ``keras_latent.validation``), with a
         ``hardware.SlowTrainingWarning`` where a CPU setting slows training several times.
 
         ``x``: images in [-1, 1] (array, PyDataset, tf.data or generator yielding ``x`` or
         ``(x, labels)``); ``y``: optional integer labels for the linear probe (without them
         the probe is left as it is, and Keras' warning that it has no gradient is silenced).
+        Every step is checked by a ``callbacks.StepCheck`` put first among ``callbacks``: a bad
+        batch raises ``validation.BadBatchError``, a NaN loss ``validation.NonFiniteLossError``.
         """
         self._check_data(x, y, kwargs.get("validation_data"))
         if not self.compiled:
@@ -185,7 +214,22 @@ class Autoencoder(keras.Model):
             kwargs["validation_data"] = without_autotune(kwargs["validation_data"])
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", PROBE_WITHOUT_GRADIENT, UserWarning)
-            return super().fit(x, y, *args, **kwargs)
+            return super().fit(
+                x,
+                y,
+                batch_size,
+                epochs,
+                verbose,
+                callbacks_lib.with_step_check(callbacks, self),
+                *args,
+                **kwargs,
+            )
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Keras' ``train_on_batch``, raising as ``fit`` does for a bad batch or a NaN loss."""
+        logs = super().train_on_batch(x, y, sample_weight, class_weight, return_dict=True)
+        validation.check_step(logs, "train_on_batch", self.num_classes)
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check_data(x, y)
@@ -327,6 +371,33 @@ class Autoencoder(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def batch_statistics(x, y=None, num_classes=None):
+    """In-step statistics of a training batch, for ``validation.check_batch``: min and max of
+    the images, ``images_excess`` > 0 iff they leave [-1, 1] by more than the tolerance,
+    ``images_nonfinite`` > 0 iff one is NaN or infinite; given labels, their min, max and
+    ``labels_excess`` > 0 iff one is outside [0, num_classes). Three reductions over the
+    images, two over the labels; keys under ``validation.BATCH_PREFIX``."""
+    x = ops.cast(ops.convert_to_tensor(x), "float32")
+    low, high = ops.min(x), ops.max(x)
+    stats = {
+        "images_min": low,
+        "images_max": high,
+        "images_excess": ops.maximum(
+            ops.maximum(high - 1.0, -1.0 - low) - validation.RANGE_TOLERANCE, 0.0
+        ),
+        "images_nonfinite": 1.0 - ops.cast(ops.all(ops.isfinite(x)), "float32"),
+    }
+    if y is not None:
+        labels = ops.cast(ops.convert_to_tensor(y), "float32")
+        low, high = ops.min(labels), ops.max(labels)
+        stats.update(
+            labels_min=low,
+            labels_max=high,
+            labels_excess=ops.maximum(ops.maximum(high - (num_classes - 1), -low), 0.0),
+        )
+    return {validation.BATCH_PREFIX + key: value for key, value in stats.items()}
 
 
 def interpolate_codes(z_a, z_b, t, method="linear"):
