@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from keras_latent.datasets.lines import (
+    DRAWINGS,
     TEST_SEED,
     LinesStream,
     angle_labels,
@@ -69,28 +70,142 @@ def test_draw_small_image():
     np.testing.assert_array_equal(draw(0.0, size=4)[0, :, :, 0], expected)
 
 
-def test_draw_mirror_symmetries():
+def _official_draw_line(angle, size=32):
+    """The official ACAI ``draw_line`` algorithm, one pixel row at a time, for reference.
+
+    Major axis = the larger extent (rows on ties); endpoints ordered so the major coordinate
+    grows from y0 to y1; rows int(y0) .. ceil(y1) - 1; the first row weighs ceil(y0) - y0 when
+    y0 is fractional, every other row 1; the 2-wide span starts at minor(y - 1/2) - 1.
+    """
+    image = np.zeros((size, size))
+    centre, radius = size / 2, size / 2 - 1
+    ends = [
+        (centre, centre),
+        (centre - radius * math.sin(angle), centre + radius * math.cos(angle)),
+    ]
+    flip = abs(ends[1][0] - centre) < abs(ends[1][1] - centre)  # columns are the major axis
+    if flip:
+        ends = [(col, row) for row, col in ends]
+    (y0, x0), (y1, x1) = sorted(ends)
+    for y in range(int(y0), math.ceil(y1)):
+        weight = math.ceil(y0) - y0 if y < math.ceil(y0) else 1.0
+        start = x0 + (y - 0.5 - y0) * (x1 - x0) / (y1 - y0) - 1
+        for x in range(size):
+            covered = max(min(x + 1, start + 2) - max(x, start), 0.0)
+            image[(x, y) if flip else (y, x)] += weight * covered
+    return np.clip(2 * image - 1, -1, 1)
+
+
+@pytest.mark.parametrize(
+    ("angle", "pixels"),
+    [
+        # 30 degrees, columns major, lo = 16, hi = 16 + 15 cos 30 = 28.99: the last column (28)
+        # counts whole; spans read at column - 1/2: minor(15.5) = 16 + 0.5 tan 30 = 16.289.
+        (
+            math.pi / 6,
+            {
+                (15, 16): 2 * (17 - 16.288675) - 1,
+                (16, 16): 1.0,
+                (17, 16): 2 * (17.288675 - 17) - 1,
+                (8, 28): 2 * (9 - 8.360472) - 1,
+                (10, 28): 2 * (10.360472 - 10) - 1,
+                (9, 29): -1.0,
+            },
+        ),
+        # 60 degrees, rows major, lo = 16 - 15 sin 60 = 3.0096: row 3 weighs 4 - lo = 0.9904,
+        # row 16 (from hi = 16, the centre) is empty.
+        (
+            math.pi / 3,
+            {
+                (3, 22): 2 * 0.990381 * (23 - 22.794229) - 1,
+                (3, 23): 2 * 0.990381 - 1,
+                (3, 24): 2 * 0.990381 * 0.794229 - 1,
+                (15, 15): 2 * (16 - 15.866025) - 1,
+                (15, 16): 1.0,
+                (15, 17): 2 * 0.866025 - 1,
+                (16, 16): -1.0,
+                (2, 23): -1.0,
+            },
+        ),
+        # 210 degrees, columns major, lo = 3.0096: the 60-degree drawing transposed
+        (
+            7 * math.pi / 6,
+            {
+                (22, 3): 2 * 0.990381 * 0.205771 - 1,
+                (23, 3): 2 * 0.990381 - 1,
+                (15, 15): 2 * 0.133975 - 1,
+                (17, 15): 2 * 0.866025 - 1,
+            },
+        ),
+    ],
+)
+def test_official_drawing_pixels_by_hand(angle, pixels):
+    image = draw(angle)[0, :, :, 0]
+    for (row, col), value in pixels.items():
+        assert image[row, col] == pytest.approx(value, abs=1e-5), (row, col)
+
+
+def test_official_drawing_matches_the_official_algorithm_in_every_octant():
+    octants = np.arange(8) * math.pi / 4
+    theta = np.concatenate(
+        [
+            octants,  # the axes and diagonals
+            octants + 0.3,  # one angle inside each octant
+            np.random.default_rng(6).uniform(0, 2 * math.pi, 300),
+        ]
+    )
+    expected = np.stack([_official_draw_line(angle) for angle in theta])
+    np.testing.assert_allclose(draw(theta)[..., 0], expected, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(draw(theta), draw(theta, drawing="official"))
+
+
+def test_the_two_drawings_differ_off_the_axes():
+    theta = np.random.default_rng(7).uniform(0, 2 * math.pi, 200)
+    differ = np.abs(draw(theta) - draw(theta, drawing="centred")).max(axis=(1, 2, 3)) > 1e-3
+    assert differ.mean() > 0.9
+    axes = np.arange(4) * math.pi / 2
+    np.testing.assert_allclose(draw(axes), draw(axes, drawing="centred"), atol=1e-6)
+
+
+@pytest.mark.parametrize("drawing", ["Official", "centered", None, ""])
+def test_draw_rejects_unknown_drawings(drawing):
+    with pytest.raises(ValueError, match="drawing must be one of"):
+        draw(0.0, drawing=drawing)
+    with pytest.raises(ValueError, match="drawing must be one of"):
+        LinesStream(drawing=drawing)
+    with pytest.raises(ValueError, match="drawing must be one of"):
+        lines_test_set(drawing=drawing)
+
+
+def test_centred_drawing_mirror_symmetries():
     """Reflections of the plane map lines onto lines: exact because spans are row-centred."""
     theta = np.random.default_rng(1).uniform(0, 2 * math.pi, 50)
-    images = draw(theta)[..., 0]
-    np.testing.assert_allclose(draw(-theta)[..., 0], images[:, ::-1, :], atol=1e-5)
-    np.testing.assert_allclose(draw(math.pi - theta)[..., 0], images[:, :, ::-1], atol=1e-5)
+    images = draw(theta, drawing="centred")[..., 0]
+
+    def centred(angles):
+        return draw(angles, drawing="centred")[..., 0]
+
+    np.testing.assert_allclose(centred(-theta), images[:, ::-1, :], atol=1e-5)
+    np.testing.assert_allclose(centred(math.pi - theta), images[:, :, ::-1], atol=1e-5)
     anti_transpose = images[:, ::-1, ::-1].transpose(0, 2, 1)
-    np.testing.assert_allclose(draw(math.pi / 2 - theta)[..., 0], anti_transpose, atol=1e-5)
+    np.testing.assert_allclose(centred(math.pi / 2 - theta), anti_transpose, atol=1e-5)
 
 
-def test_draw_ink_is_twice_the_major_extent():
+def test_centred_drawing_ink_is_twice_the_major_extent():
     """The band is 2 pixels wide along the minor axis: ink = 2 R max(|cos|, |sin|)."""
-    np.testing.assert_allclose(_ink(draw([0, math.pi / 2, math.pi, 3 * math.pi / 2])), 30)
+    axes = [0, math.pi / 2, math.pi, 3 * math.pi / 2]
+    np.testing.assert_allclose(_ink(draw(axes, drawing="centred")), 30)
     theta = np.random.default_rng(2).uniform(0, 2 * math.pi, 20)
     expected = 2 * RADIUS * np.maximum(np.abs(np.cos(theta)), np.abs(np.sin(theta)))
-    np.testing.assert_allclose(_ink(draw(theta)), expected, rtol=1e-5)
-    assert _ink(draw(math.pi / 4))[0] == pytest.approx(30 / math.sqrt(2), rel=1e-5)
+    np.testing.assert_allclose(_ink(draw(theta, drawing="centred")), expected, rtol=1e-5)
+    diagonal = _ink(draw(math.pi / 4, drawing="centred"))[0]
+    assert diagonal == pytest.approx(30 / math.sqrt(2), rel=1e-5)
 
 
-def test_draw_background_is_exactly_minus_one_away_from_the_segment():
+@pytest.mark.parametrize("drawing", DRAWINGS)
+def test_draw_background_is_exactly_minus_one_away_from_the_segment(drawing):
     theta = np.random.default_rng(3).uniform(0, 2 * math.pi, 20)
-    images = draw(theta)[..., 0]
+    images = draw(theta, drawing=drawing)[..., 0]
     centre = np.array([16.0, 16.0])
     pixel = np.stack(np.meshgrid(np.arange(32), np.arange(32), indexing="ij"), -1) + 0.5
     for image, angle in zip(images, theta, strict=True):
@@ -98,7 +213,8 @@ def test_draw_background_is_exactly_minus_one_away_from_the_segment():
         along = np.clip((pixel - centre) @ (end - centre) / RADIUS**2, 0, 1)
         distance = np.linalg.norm(pixel - centre - along[..., None] * (end - centre), axis=-1)
         assert np.all(image[distance > 2.5] == -1)
-        assert np.all(image[(distance < 0.3) & (along > 0.1) & (along < 0.9)] > 0)
+        if drawing == "centred":  # the official spans sit up to half a pixel off the segment
+            assert np.all(image[(distance < 0.3) & (along > 0.1) & (along < 0.9)] > 0)
 
 
 def test_draw_is_deterministic_and_batch_independent():
@@ -170,6 +286,15 @@ def test_stream_labels():
     angles = np.random.default_rng([1, 0, 0]).uniform(0, 2 * math.pi, 6)
     np.testing.assert_array_equal(images, draw(angles))
     np.testing.assert_array_equal(labels, angle_labels(angles))
+
+
+@pytest.mark.parametrize("drawing", DRAWINGS)
+def test_stream_and_test_set_use_the_drawing_asked_for(drawing):
+    angles = np.random.default_rng([1, 0, 0]).uniform(0, 2 * math.pi, 6)
+    images = LinesStream(batch_size=6, seed=1, drawing=drawing)[0]
+    np.testing.assert_array_equal(images, draw(angles, drawing=drawing))
+    test_images, test_angles = lines_test_set(drawing=drawing)
+    np.testing.assert_array_equal(test_images[:5], draw(test_angles[:5], drawing=drawing))
 
 
 @pytest.mark.parametrize(

@@ -189,3 +189,25 @@ def test_evaluate_scores_a_cross_fade_model():
 def test_evaluate_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         evaluate(_FakeModel(ideal=True), **kwargs)
+
+
+def test_lines_scored_against_the_other_drawing_are_far_from_perfect():
+    """Both drawings score their own lines ~0; against the other drawing's references, lines
+    read a Mean Distance of the order of 1e-3 (ACAI's paper figure is 2.4e-4)."""
+    start, delta = _pairs(16, seed=3)
+    angles = start[:, None] + delta[:, None] * T
+    for own, other in [("official", "centred"), ("centred", "official")]:
+        lines = draw(angles.ravel(), drawing=own).reshape(*angles.shape, 32, 32, 1)
+        assert scores(lines, drawing=own)["mean_distance"] < 1e-6
+        assert scores(lines, drawing=other)["mean_distance"] > 1e-3
+
+
+def test_evaluate_draws_test_and_reference_lines_with_the_drawing_asked_for():
+    model = _FakeModel(ideal=True)
+    evaluate(model, n_pairs=4, drawing="centred")
+    images, _ = lines_test_set(drawing="centred")
+    np.testing.assert_array_equal(model.calls[0][0], images[:4])
+    with pytest.raises(ValueError, match="drawing must be one of"):
+        evaluate(model, n_pairs=4, drawing="paper")
+    with pytest.raises(ValueError, match="drawing must be one of"):
+        reference_bank(drawing="paper")
