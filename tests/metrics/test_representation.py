@@ -198,3 +198,48 @@ def test_probe_bad_input():
         linear_probe_accuracy_from_latents(z[:50], y[:50], bad, y[50:])
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         linear_probe_accuracy_from_latents(z[:50], y[:50], z[50:], y[50:], epochs=0)
+
+
+@pytest.mark.backend
+def test_official_probe_protocol_steps_schedule_and_raw_latents():
+    """Budget in images, learning rate decayed to a tenth at the halfway step and to a
+    hundredth at the end, raw latents, full batches spanning passes."""
+    z, y = blobs(1200, d=8, k=3, spread=1.0)
+    z = z * 3 + 5  # raw latents, not standardised: still separable by the probe
+    details = linear_probe_accuracy_from_latents(
+        z[:1000],
+        y[:1000],
+        z[1000:],
+        y[1000:],
+        protocol="official",
+        images=12800,  # 200 steps of 64 over 1000 codes: batches span passes
+        learning_rate=0.1,
+        return_details=True,
+    )
+    assert details["protocol"] == "official" and details["standardize"] is False
+    assert details["steps"] == details["optimizer_steps"] == 200
+    assert details["images"] == 12800
+    assert details["final_learning_rate"] == pytest.approx(0.1 * 0.1**2, rel=1e-4)
+    assert details["test_accuracy"] > 0.9
+
+
+def test_official_probe_stream_covers_each_pass_once():
+    from keras_latent.metrics.representation import _Stream
+
+    z = np.arange(10, dtype="float32")[:, None]
+    stream = _Stream(z, np.arange(10), batch_size=4, steps=5, seed=0)  # 20 examples: 2 passes
+    seen = np.concatenate([stream[i][0][:, 0] for i in range(len(stream))])
+    assert len(stream) == 5
+    assert sorted(seen[:10]) == list(range(10)) and sorted(seen[10:]) == list(range(10))
+    assert not np.array_equal(seen[:10], seen[10:])  # each pass its own order
+    np.testing.assert_array_equal(stream[2][0], _Stream(z, np.arange(10), 4, 5, 0)[2][0])
+
+
+def test_probe_protocol_bad_input():
+    z, y = blobs(60, d=4, k=3)
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        linear_probe_accuracy_from_latents(z[:50], y[:50], z[50:], y[50:], protocol="paper")
+    with pytest.raises(ValueError, match="cover one pass over the 50 train latents"):
+        linear_probe_accuracy_from_latents(
+            z[:50], y[:50], z[50:], y[50:], protocol="official", images=49
+        )
