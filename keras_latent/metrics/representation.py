@@ -14,9 +14,10 @@ labels; the ``*_from_latents`` variants take latents already computed (flattened
   (``Autoencoder`` with ``num_classes``); these are probes trained afterwards on the final,
   frozen latents.
 - :func:`clustering_accuracy`: latents centred and SVD-whitened with train statistics,
-  K-means on the train latents (:mod:`keras_latent.metrics.kmeans`, the paper's 1000 random
-  restarts by default), each test latent given its nearest centre, accuracy of the best
-  one-to-one matching of clusters to labels (Hungarian algorithm, :func:`cluster_accuracy`).
+  K-means on the train latents (the first 60,000, as the official ``cluster.py``;
+  :mod:`keras_latent.metrics.kmeans`, the paper's 1000 random restarts by default), each
+  test latent given its nearest centre, accuracy of the best one-to-one matching of
+  clusters to labels (Hungarian algorithm, :func:`cluster_accuracy`).
 """
 
 import time
@@ -35,6 +36,10 @@ PROBE_STEPS_PER_EXECUTION = 50
 PROBE_PROTOCOLS = ("fast", "official")
 OFFICIAL_PROBE_IMAGES = 2**24
 """Images the official frozen-latent probe trains on (``total_kimg = 1 << 14``)."""
+OFFICIAL_CLUSTER_IMAGES = 60_000
+"""Train images the official ``cluster.py`` whitens and clusters: the first 60,000, in file
+order (all of MNIST's and CIFAR-10's; for SVHN the first 60,000 of ``train``, before
+``extra``)."""
 WHITENING_RTOL = 1e-5  # singular values below this fraction of the largest are dropped
 
 
@@ -381,16 +386,24 @@ def clustering_accuracy(
     seed=0,
     return_details=False,
     encode_batch_size=256,
+    fit_images=OFFICIAL_CLUSTER_IMAGES,
 ):
     """Test accuracy of K-means on ``model``'s whitened latents (the paper's protocol).
 
+    Only the first ``fit_images`` train images are encoded and used (default 60,000, the
+    official ``cluster.py``; ``None`` for all of them).
     Centre and SVD-whiten with the train latents (:class:`Whitening`), run K-means on them
     (:func:`keras_latent.metrics.kmeans.kmeans`: ``n_init`` restarts, default the paper's
     1000 with random initialisation; the lowest-inertia one wins), give each test latent its
     nearest centre and score with :func:`cluster_accuracy`. ``return_details`` returns a dict
     with the train accuracy, the inertia, the rank kept by the whitening and the time taken.
     """
-    z_train, y_train, z_test, y_test = _encode_pairs(model, train, test, encode_batch_size)
+    x_train, y_train = _split_pair(train, "train")
+    if fit_images is not None:
+        x_train, y_train = x_train[: _check_fit_images(fit_images)], y_train[:fit_images]
+    z_train, y_train, z_test, y_test = _encode_pairs(
+        model, (x_train, y_train), test, encode_batch_size
+    )
     return clustering_accuracy_from_latents(
         z_train,
         y_train,
@@ -402,6 +415,7 @@ def clustering_accuracy(
         max_iter=max_iter,
         seed=seed,
         return_details=return_details,
+        fit_images=None,
     )
 
 
@@ -416,8 +430,13 @@ def clustering_accuracy_from_latents(
     max_iter=1000,
     seed=0,
     return_details=False,
+    fit_images=OFFICIAL_CLUSTER_IMAGES,
 ):
-    """:func:`clustering_accuracy` on latents already computed, ``(n, ...)`` arrays."""
+    """:func:`clustering_accuracy` on latents already computed, ``(n, ...)`` arrays; only the
+    first ``fit_images`` train latents are used (``None``: all)."""
+    if fit_images is not None:
+        fit_images = _check_fit_images(fit_images)
+        z_train, y_train = z_train[:fit_images], y_train[:fit_images]
     z_train = check_latents(z_train, "train latents")
     z_test = check_latents(z_test, "test latents")
     if z_train.shape[1] != z_test.shape[1]:
@@ -445,5 +464,14 @@ def clustering_accuracy_from_latents(
         "inertia": result.inertia,
         "iterations_mean_max": [float(result.n_iters.mean()), int(result.n_iters.max())],
         "whitened_rank": whitening.rank,
+        "train_latents": len(z_train),
         "time_s": round(time.perf_counter() - start, 2),
     }
+
+
+def _check_fit_images(fit_images):
+    if isinstance(fit_images, bool) or not isinstance(fit_images, (int, np.integer)):
+        raise TypeError(f"fit_images must be a positive integer or None, got {fit_images!r}")
+    if fit_images < 1:
+        raise ValueError(f"fit_images must be a positive integer or None, got {fit_images}")
+    return int(fit_images)

@@ -243,3 +243,30 @@ def test_probe_protocol_bad_input():
         linear_probe_accuracy_from_latents(
             z[:50], y[:50], z[50:], y[50:], protocol="official", images=49
         )
+
+
+def test_clustering_uses_the_first_train_latents_only():
+    """The official cluster.py whitens and clusters the first 60,000 train latents; later
+    ones (here: noise) change nothing."""
+    z, y = blobs(400, d=6, k=3, spread=0.5)
+    noise = np.random.default_rng(1).normal(0, 50, (200, 6)).astype("float32")
+    kwargs = dict(n_init=5, seed=0, return_details=True)
+    first = clustering_accuracy_from_latents(z[:300], y[:300], z[300:], y[300:], **kwargs)
+    padded = clustering_accuracy_from_latents(
+        np.concatenate([z[:300], noise]),
+        np.concatenate([y[:300], np.zeros(200, int)]),
+        z[300:],
+        y[300:],
+        fit_images=300,
+        **kwargs,
+    )
+    assert padded["train_latents"] == first["train_latents"] == 300
+    assert padded["test_accuracy"] == first["test_accuracy"]
+    model = Identity()
+    full = clustering_accuracy(model, (z[:300], y[:300]), (z[300:], y[300:]), **kwargs)
+    cut = clustering_accuracy(
+        model, (z[:350], y[:350]), (z[300:], y[300:]), fit_images=300, **kwargs
+    )
+    assert cut["train_latents"] == 300 and cut["test_accuracy"] == full["test_accuracy"]
+    with pytest.raises(ValueError, match="fit_images must be a positive integer"):
+        clustering_accuracy_from_latents(z[:300], y[:300], z[300:], y[300:], fit_images=0)
