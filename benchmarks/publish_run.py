@@ -6,7 +6,9 @@ Loads the run (``config.json``, ``model.weights.h5``, ``metrics.json`` written b
 ``keras-latent train`` and, for image datasets, scored by ``keras-latent evaluate``), checks
 that its architecture is the preset's, and writes ``zoo/PRESET`` with
 :func:`keras_latent.zoo.save_preset`, recording in ``metadata.json`` (``weights``) how the run
-was trained and the metrics measured on it.
+was trained and the metrics measured on it, then regenerates its ``metadata.json`` and model
+card as ``python -m keras_latent.zoo_build`` does (the shipped preset's, with the paper's
+figures).
 """
 
 import argparse
@@ -54,6 +56,8 @@ def main(argv=None):
         f"keras-latent train {args.preset} --steps {training['steps']} --seed {training['seed']}"
     )
     path = zoo.save_preset(model, args.zoo / args.preset, metadata={"weights": weights})
+    # The zoo's metadata and card (the paper's figures) are the generator's; weights are kept.
+    presets.build_presets(args.zoo, names=[args.preset])
     print(f"wrote {path}")
 
 

@@ -22,10 +22,13 @@ import argparse
 import contextlib
 import fcntl
 import json
+import logging
 import math
 import os
+import re
 import shutil
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,10 +42,34 @@ EVALUATE_EVERY = 1024
 """Steps between in-training test evaluations (65,536 images at batch 64: the official code's
 64 kimg report interval, at which the paper's Table 2 probe accuracies were logged)."""
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+BACKEND_FREE = ("list",)
+"""Commands that need no Keras backend: they import neither TensorFlow, JAX nor PyTorch."""
+FRAMEWORK_LOGGERS = ("tensorflow", "jax", "absl")
+"""Python loggers of the frameworks, set to errors only unless ``--verbose``."""
+FRAMEWORK_LOG_LINE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
+    r"STDERR|[IWEF]\d{4} +\d+:\d+:\d+(\.\d+)? +\d+ [\w./-]+:\d+\] .*)$"
+)
+"""A C++ log line of TensorFlow or XLA (absl's format), or absl's note before its setup."""
+VERBOSE_HELP = "show TensorFlow's, JAX's and XLA's own log lines (hidden by default)"
+
+
+def plain(text):
+    """``text`` without its reST markup (````x````, ``:mod:`x```` -> ``x``), for --help."""
+    return re.sub(r"(:\w+:)?`+([^`]+)`+", r"\2", text)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="keras-latent", description=__doc__.split("\n")[0])
+    """Run the ``keras-latent`` command ``argv`` (default ``sys.argv[1:]``); returns its exit
+    status. Without ``--verbose`` the frameworks' own log lines are hidden (see
+    :func:`hide_framework_logs`), also in the calling process's loggers."""
+    parser = argparse.ArgumentParser(
+        prog="keras-latent",
+        description=plain(__doc__.split("\n")[0]),
+        epilog="examples:\n" + __doc__.split("\n\n")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("list", help="the zoo's presets and whether weights exist")
@@ -95,6 +122,11 @@ def main(argv=None):
     interpolate.add_argument("run", help="preset name or folder")
     interpolate.add_argument("--from", dest="source", type=Path, help="first image file")
     interpolate.add_argument("--to", dest="target", type=Path, help="last image file")
+    interpolate.add_argument(
+        "--invert", action="store_true",
+        help="invert the image files (255 - pixel) first: dark strokes on a light background "
+        "become the light-on-dark of MNIST-like presets",
+    )  # fmt: skip
     interpolate.add_argument("--pairs", type=int, default=8, help="rows (lines test pairs)")
     interpolate.add_argument("--steps", type=int, default=16, help="frames per row")
     interpolate.add_argument("--method", choices=("linear", "slerp"), default="linear")
@@ -103,8 +135,16 @@ def main(argv=None):
     sample = commands.add_parser("sample", help="draw samples of a model with sample()")
     sample.add_argument("run", help="preset name or folder")
     sample.add_argument("--n", type=int, default=64, help="number of samples (64)")
-    sample.add_argument("--seed", type=int, default=0, help="seed of the draws")
+    sample.add_argument(
+        "--seed", type=int, default=0, help="seed of the draws (0): model.sample(n, seed=SEED)"
+    )
     sample.add_argument("--output", type=Path, help="PNG path")
+    sample.add_argument(
+        "--data-dir",
+        type=Path,
+        help="for a model without a fitted latent sampler: folder of its dataset's files, whose "
+        "training images the sampler is fitted on",
+    )
 
     campaign = commands.add_parser(
         "campaign", help="resume a training campaign: the runs of FOLDER/plan.json in turn"
@@ -117,7 +157,15 @@ def main(argv=None):
         "--status", action="store_true", help="print where the campaign stands; train nothing"
     )
 
+    for command in commands.choices.values():  # before or after the command's name
+        command.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
     args = parser.parse_args(argv)
+    if not args.verbose:
+        hide_framework_logs()
+    if args.command not in BACKEND_FREE:
+        import_backend(quiet=not args.verbose)
     commands = {
         "list": run_list,
         "train": run_train,
@@ -140,6 +188,41 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 130
+
+
+def hide_framework_logs():
+    """Hide the frameworks' own log lines (what ``--verbose`` shows): TensorFlow's and XLA's
+    C++ logs below fatal (``TF_CPP_MIN_LOG_LEVEL=3`` where the variable is unset: read when
+    they start, so before TensorFlow or JAX is imported), and :data:`FRAMEWORK_LOGGERS`'
+    Python log records below errors. The lines absl prints before its logging is set up are
+    dropped by :func:`import_backend`."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in FRAMEWORK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def import_backend(quiet=True):
+    """Import Keras and its backend, once. ``quiet``: the C++ log lines the import prints on
+    stderr before ``TF_CPP_MIN_LOG_LEVEL`` is read (TensorFlow's oneDNN and CUDA notes, in
+    :data:`FRAMEWORK_LOG_LINE`'s format) are dropped; anything else it prints is kept."""
+    if "keras" in sys.modules or not quiet:
+        import keras  # noqa: F401
+
+        return
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as captured:
+        saved = os.dup(2)
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+        finally:  # the import's other output is shown, also where it failed
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines(True)
+            sys.stderr.write("".join(x for x in lines if not FRAMEWORK_LOG_LINE.match(x.rstrip())))
+            sys.stderr.flush()
 
 
 def run_campaign(args):
@@ -334,9 +417,9 @@ def test_evaluation(data, data_dir):
     """``f(model) -> {"probe_accuracy", "reconstruction_mse"}`` on ``data``'s test split: the
     in-training linear probe's test accuracy (where the model has one and the split labels)
     and the test reconstruction MSE, for :func:`training.train`'s ``evaluate``."""
-    from keras_latent import datasets
+    from keras_latent import datasets, presets
 
-    x, y = datasets.load(data, "test", data_dir=data_dir)
+    x, y = datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
 
     def evaluate(model):
         z = model.encode(x)
@@ -369,15 +452,18 @@ def probe_accuracy(model, z, y, batch_size=1024):
 
 def make_stream(dataset, model, settings, data_dir):
     """The training stream of a preset's dataset: ``LinesStream`` for lines, else the
-    ``train`` split of ``keras_latent.datasets.load`` in an ``ArrayStream`` (with labels when
-    the model has a linear probe)."""
-    from keras_latent import datasets
+    training split of ``keras_latent.datasets.load`` (``presets.splits``: CelebA's all) in an
+    ``ArrayStream`` (with labels when the model has a linear probe)."""
+    from keras_latent import datasets, presets
 
     if dataset["data"] == "lines":
         return datasets.lines.LinesStream(
-            batch_size=settings["batch_size"], steps_per_epoch=LINES_EPOCH, seed=settings["seed"]
+            batch_size=settings["batch_size"],
+            steps_per_epoch=LINES_EPOCH,
+            seed=settings["seed"],
+            drawing=dataset.get("drawing", "official"),
         )
-    x, y = datasets.load(dataset["data"], "train", data_dir=data_dir)
+    x, y = datasets.load(dataset["data"], presets.splits(dataset["data"])[0], data_dir=data_dir)
     labels = y if getattr(model, "num_classes", None) and y is not None else None
     return datasets.ArrayStream(x, labels, batch_size=settings["batch_size"], seed=settings["seed"])
 
@@ -419,9 +505,13 @@ def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=Non
     output = Path(output)
     with atomic_folder(output, zoo.OWN_FOLDERS) as tmp:
         write_json(tmp / "metrics.json", record)
-        if dataset["data"] == "lines":
-            scored = score_and_draw(model, tmp, name, pairs=eval_pairs, shown=output)
+        drawing = dataset.get("drawing", "official") if dataset["data"] == "lines" else None
+        if drawing:
+            scored = score_and_draw(
+                model, tmp, name, pairs=eval_pairs, shown=output, drawing=drawing
+            )
             metrics = {k: scored["lines"][k] for k in ("mean_distance", "smoothness")}
+            compare_with_shipped(model, tmp, name, steps, metrics, pairs=eval_pairs, shown=output)
         else:
             metrics = score_images(model, tmp, name, dataset["data"], data_dir, output)
             metrics.update(training_statistic(state.get("evaluations") or {}))
@@ -431,13 +521,18 @@ def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=Non
                         "fit_time_s", "wall_time_s", "images_per_second")
         }  # fmt: skip
         weights["metrics"] = metrics
+        if drawing:
+            weights["drawing"] = drawing
         weights["command"] = (
             f"keras-latent train {name} --steps {steps} --batch-size {batch_size} "
             f"--seed {state['seed']}"
         )
         if model.dtype_policy.name != "float32":
             weights["command"] += f" --dtype-policy {model.dtype_policy.name}"
-        staged = zoo.save_preset(model, tmp / ".preset", metadata={"weights": weights})
+        staged = zoo.save_preset(
+            model, tmp / ".preset", metadata={"weights": weights}, data=dataset["data"],
+            location=output,
+        )  # fmt: skip
         for path in staged.iterdir():
             os.replace(path, tmp / path.name)
         staged.rmdir()
@@ -459,10 +554,10 @@ def training_statistic(evaluations, last=20):
 def score_images(model, folder, name, data, data_dir, shown=None):
     """Test reconstruction MSE and, with a probe, the in-fit probe's test accuracy; recorded
     in ``metrics.json`` under ``test``; ``reconstruction.png`` drawn. Returns the metrics."""
-    from keras_latent import datasets
+    from keras_latent import datasets, presets
     from keras_latent.files import read_json, write_json
 
-    x, y = datasets.load(data, "test", data_dir=data_dir)
+    x, y = datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
     metrics = {"test_images": int(len(x)), **reconstruction_error(model, x)}
     accuracy = probe_accuracy(model, model.encode(x), y)
     if accuracy is not None:
@@ -497,7 +592,8 @@ def draw_reconstructions(model, x, path, name, n=8):
     plots.save_grid(
         np.stack([x, model.reconstruct(x)]),
         path,
-        title=f"{name}: test images (top) and their reconstructions (bottom)",
+        title=f"{name}: test images and their reconstructions",
+        row_labels=["test image", "reconstruction"],
     )
 
 
@@ -583,7 +679,8 @@ def run_evaluate(args):
     model, folder, name, data = load_run(args.run)
     out = output_folder(args, folder, name)
     if data == "lines":
-        score_and_draw(model, out, name, pairs=args.pairs, method=args.method)
+        drawing = run_drawing(args.run)
+        score_and_draw(model, out, name, pairs=args.pairs, method=args.method, drawing=drawing)
         print(f"wrote {out / 'metrics.json'} and {out / 'interpolation.png'}")
         return
     if data is None:
@@ -657,11 +754,14 @@ def run_interpolate(args):
     if (args.source is None) != (args.target is None):
         raise ValueError("give both --from IMAGE and --to IMAGE (or neither, for lines models)")
     if args.source is not None:
-        x_a, x_b = read_images([args.source, args.target], model.image_shape)[:, None]
+        paths = [args.source, args.target]
+        x = read_images(paths, model.image_shape, invert=args.invert)
+        warn_background(x, training_data(args.run, data), paths, "interpolate")
+        x_a, x_b = x[:, None]
     elif data == "lines":
         from keras_latent.datasets.lines import test_set as lines_test_set
 
-        images, _ = lines_test_set()
+        images, _ = lines_test_set(drawing=run_drawing(args.run))
         if not 1 <= args.pairs <= len(images) // 2:
             raise ValueError(f"--pairs must lie in [1, {len(images) // 2}]")
         x_a, x_b = images[: args.pairs], images[-args.pairs :]
@@ -674,9 +774,10 @@ def run_interpolate(args):
     print(f"wrote {path}")
 
 
-def read_images(paths, image_shape):
+def read_images(paths, image_shape, invert=False):
     """Image files as ``(n, H, W, C)`` float32 in [-1, 1], decoded, converted, centre-cropped
-    and resized as ``keras_latent.datasets.from_directory`` does."""
+    and resized as ``keras_latent.datasets.from_directory`` does; ``invert``: negated
+    (``-x``, the image of ``255 - pixel``)."""
     from keras_latent.datasets.decode import decode_all, open_image
     from keras_latent.datasets.folder import _prepared
     from keras_latent.datasets.preprocess import scale_into
@@ -693,21 +794,57 @@ def read_images(paths, image_shape):
         scale_into(x[index], _prepared(open_image(path), channels, size, True))
 
     decode_all(list(paths), work, [str(p) for p in paths])
+    if invert:
+        np.negative(x, out=x)
     return x
 
 
-def run_sample(args):
-    import keras
+def training_data(run, data):
+    """What the model of ``run`` was trained on, for the background check: its metadata where
+    that has a ``dataset`` entry, else the dataset name ``data`` (:func:`load_run`'s)."""
+    from keras_latent import zoo
 
+    meta = zoo.describe(run)
+    return meta if isinstance(meta.get("dataset"), dict) else data
+
+
+def warn_background(x, source, paths, command):
+    """Print on stderr, as ``keras-latent COMMAND: warning: ...``, the warning of
+    ``keras_latent.datasets.check_background`` for user images ``x`` read from ``paths``
+    (images far from the training images' background, e.g. inverted digits)."""
+    import warnings
+
+    from keras_latent.datasets.background import BackgroundWarning, check_background
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BackgroundWarning)
+        check_background(x, source, names=[str(p) for p in paths])
+    for warning in caught:
+        if issubclass(warning.category, BackgroundWarning):
+            print(f"keras-latent {command}: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn(warning.message, warning.category, stacklevel=2)
+
+
+def run_sample(args):
+    """Draw ``--n`` images with ``model.sample(n, seed=--seed)`` into a PNG grid.
+
+    A model that samples from a fitted latent sampler (no prior) and has none (a run folder, a
+    preset shipped without one) gets one fitted first when ``--data-dir`` is given, on the codes
+    of its dataset's training split (:data:`keras_latent.sampling.PRESET_RECIPE`, the sampler
+    the shipped presets carry; lines need no folder: they are generated); it is not saved.
+    Without ``--data-dir`` the command stops (exit 2), saying how to get one.
+    """
     from keras_latent import plots
 
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
-    model, folder, name, _ = load_run(args.run)
+    model, folder, name, data = load_run(args.run)
     path = output_file(args, folder, name, "samples.png")
-    keras.utils.set_random_seed(args.seed)
+    if not model.samples_from_prior and model.latent_sampler is None:
+        fit_latent_sampler(model, name, data, args.data_dir)
     try:
-        images = keras.ops.convert_to_numpy(model.sample(args.n)).astype("float32")
+        images = np.asarray(model.sample(args.n, seed=args.seed), dtype="float32")
     except RuntimeError as error:  # no prior, or no fitted latent sampler
         raise ValueError(f"{name} cannot sample: {error}") from None
     cols = math.ceil(math.sqrt(args.n))
@@ -718,25 +855,53 @@ def run_sample(args):
     print(f"wrote {path}")
 
 
-def score_and_draw(model, folder, name, pairs=256, method="linear", shown=None):
-    """Score ``model`` on the lines metrics, record them in ``metrics.json``, draw a grid."""
+def fit_latent_sampler(model, name, data, data_dir):
+    """Fit :data:`keras_latent.sampling.PRESET_RECIPE` on the codes of ``data``'s training split
+    (from ``data_dir``; lines are generated) and say so; ValueError naming ``--data-dir``
+    where no folder is given or the dataset is unknown."""
+    from keras_latent import datasets, sampling
+
+    if data is None:
+        raise ValueError(
+            f"{name} has no fitted latent sampler and its dataset is unknown (no metadata.json "
+            "with a dataset): fit one in Python with model.fit_sampler(x_train) and save it "
+            "with keras_latent.zoo.save_preset"
+        )
+    if data_dir is None and data != "lines":
+        raise ValueError(
+            f"{name} has no fitted latent sampler: give --data-dir DIR, the folder of its "
+            f"{data} files, to fit one on the codes of its training images (not saved), or "
+            f"ship one with `python -m keras_latent.zoo_samplers` (presets) or "
+            "model.fit_sampler(x_train) then keras_latent.zoo.save_preset"
+        )
+    x, _ = datasets.load(data, "train", data_dir=data_dir)
+    sampler = model.fit_sampler(x, **sampling.PRESET_RECIPE)
+    source = "generated" if data == "lines" else f"from {data_dir}"
+    print(
+        f"{name} has no fitted latent sampler: fitted a {sampling.describe(sampler)} on the "
+        f"codes of {len(x):,} {data} training images ({source}); not saved"
+    )
+    return sampler
+
+
+def score_and_draw(model, folder, name, pairs=256, method="linear", shown=None, drawing="official"):
+    """Score ``model`` on the lines metrics with test and reference lines of ``drawing`` (the
+    one it was trained on), record them in ``metrics.json``, draw a grid."""
     from keras_latent import plots
-    from keras_latent.datasets.lines import test_set as lines_test_set
     from keras_latent.files import read_json, write_json
     from keras_latent.metrics import lines
 
     folder = Path(folder)
-    result = lines.evaluate(model, n_pairs=pairs, steps=16, method=method)
+    result = lines.evaluate(model, n_pairs=pairs, steps=16, method=method, drawing=drawing)
     metrics_path = folder / "metrics.json"
     record = read_json(metrics_path) if metrics_path.exists() else {"recipe": name}
-    record["lines"] = {**result, "pairs": pairs, "steps": 16, "method": method}
+    record["lines"] = {**result, "pairs": pairs, "steps": 16, "method": method, "drawing": drawing}
     paper = paper_lines(name)
     if paper:
         record["paper_lines"] = paper
     write_json(metrics_path, record)
 
-    images, _ = lines_test_set()
-    x_a, x_b = images[:8], images[pairs : pairs + 8]
+    x_a, x_b = figure_pairs(pairs, drawing)
     frames = model.interpolate(x_a, x_b, steps=16, method=method)
     plots.save_interpolations(
         frames,
@@ -750,6 +915,76 @@ def score_and_draw(model, folder, name, pairs=256, method="linear", shown=None):
     return record
 
 
+FIGURE_PAIRS = 8
+"""Test pairs drawn in a lines run's figures."""
+SHIPPED_FIGURE = "interpolation_vs_shipped.png"
+"""The figure of a lines run beside the shipped preset of the same name (see
+:func:`compare_with_shipped`)."""
+
+
+def figure_pairs(pairs, drawing="official"):
+    """The lines test pairs a run's figures draw: test lines ``i`` and ``pairs + i`` for ``i <
+    FIGURE_PAIRS``, the first pairs :func:`keras_latent.metrics.lines.evaluate` scores."""
+    from keras_latent.datasets.lines import test_set as lines_test_set
+
+    images, _ = lines_test_set(drawing=drawing)
+    return images[:FIGURE_PAIRS], images[pairs : pairs + FIGURE_PAIRS]
+
+
+def compare_with_shipped(model, folder, name, steps, metrics, pairs=256, shown=None):
+    """Draw :data:`SHIPPED_FIGURE` in ``folder``: the pairs of ``interpolation.png``
+    (:func:`figure_pairs`) through ``model``, trained ``steps`` steps and scoring ``metrics``,
+    above the same pairs through the shipped preset ``name`` (its weights from the package's
+    zoo, never downloaded) with the metrics its metadata records; say so. Returns the path, or
+    None (nothing drawn) where ``name`` ships without weights. A shipped preset that does not
+    load is reported on stderr and skipped: the run itself is complete without the figure."""
+    from keras_latent import plots, zoo
+
+    if not zoo.list_presets(details=True).get(name, {}).get("weights"):
+        return None
+    try:
+        shipped = zoo.load(zoo.presets_dir() / name, compile=False)
+    except (OSError, ValueError) as error:
+        print(f"not comparing with the shipped {name}: {error}", file=sys.stderr)
+        return None
+    record = zoo.read_metadata(zoo.presets_dir() / name).get("weights") or {}
+    x_a, x_b = figure_pairs(pairs)  # the drawing this run is trained and scored on
+    rows = (
+        ("this run", model, steps, metrics),
+        (f"shipped {name}", shipped, record.get("steps"), record.get("metrics") or {}),
+    )
+    panels, steps_of = [], {}
+    for who, net, trained, scores in rows:
+        steps_of[who] = f"{trained:,} steps" if trained else "steps unknown"
+        heading = f"{who}: {steps_of[who]}"
+        if who != "this run" and record.get("drawing", "official") != "official":
+            heading += f", trained on the {record['drawing']} drawing"
+        if {"mean_distance", "smoothness"} <= set(scores):
+            heading += (
+                f" (Mean Distance {scores['mean_distance']:.2g}, "
+                f"Smoothness {scores['smoothness']:.2f})"
+            )
+        frames = net.interpolate(x_a, x_b, steps=16)
+        panels += plots.interpolation_blocks(frames, (x_a, x_b), heading=heading)
+    path = Path(folder) / SHIPPED_FIGURE
+    title = f"The same {len(x_a)} test pairs through this run and through the shipped {name}"
+    plots.save_panels(panels, path, title=title)
+    print(
+        f"wrote {Path(shown or folder) / SHIPPED_FIGURE}: the same {len(x_a)} test pairs as "
+        f"interpolation.png through this run ({steps_of['this run']}, top) and through the "
+        f"shipped {name} ({steps_of[f'shipped {name}']}, bottom), to show where training leads"
+    )
+    return path
+
+
+def run_drawing(run):
+    """The lines drawing the model of ``run`` (a preset name or folder) was trained on, from
+    its metadata (:func:`keras_latent.presets.lines_drawing`); scores use the same one."""
+    from keras_latent import presets, zoo
+
+    return presets.lines_drawing(zoo.read_metadata(zoo.resolve(run)))
+
+
 def paper_lines(name):
     """The paper's Table 1 figures for the lines preset of ``name``'s model, or None."""
     from keras_latent import presets
@@ -759,7 +994,7 @@ def paper_lines(name):
 
 
 def interpolation_title(name, method):
-    return f"{name}: {method} interpolation (first and last columns: the two inputs)"
+    return f"{name}: {method} interpolation in latent space"
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 A URL (``http``, ``https`` or ``file``) names either a preset archive (``.tar.gz``, ``.tgz``,
 ``.tar`` or ``.zip`` holding the preset's files, at its top or in one folder) or a preset
-folder (its files are fetched as ``URL/config.json``, ``URL/metadata.json``, ``URL/README.md``
-and ``URL/model.weights.h5``). Every download is streamed to a temporary file, its length
-checked against ``Content-Length`` and its sha256 against the expected one, and the preset is
-assembled in a temporary folder that is renamed into the cache only when complete: a failed,
-truncated, mismatched or refused download leaves nothing in the cache.
+folder (its files are fetched as ``URL/config.json``, ``URL/metadata.json``, ``URL/README.md``,
+``URL/model.weights.h5`` and the latent sampler files its metadata records). Every download is
+streamed to a temporary file, its length checked against ``Content-Length`` and its sha256
+against the expected one, and the preset is assembled in a temporary folder that is renamed
+into the cache only when complete: a failed, truncated, mismatched or refused download leaves
+nothing in the cache.
 
 Checksums: ``sha256`` given by the caller is the archive's (archive URL) or the weights' (folder
 URL). Weights are also checked against the sha256 their ``metadata.json`` records; weights with
@@ -68,6 +69,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from keras_latent import sampling
 from keras_latent.files import atomic_folder, atomic_path, read_json, sha256_file
 from keras_latent.saving import CONFIG_FILE, WEIGHTS_FILE
 
@@ -458,6 +460,10 @@ def _fetch_folder(url, staging, sha256, bounds):
     except FileNotFoundError:
         if weights:
             raise
+    # The preset's fitted latent sampler (keras_latent.zoo), each file checked on its sha256.
+    for name, digest in ((weights or {}).get("sampler") or {}).get("files", {}).items():
+        if name in (sampling.CONFIG_FILE, sampling.ARRAYS_FILE):
+            download(base + name, staging / name, digest, bounds=bounds)
 
 
 def _check_weights(folder, url, checked):

@@ -73,8 +73,9 @@ MODELS = {
         "class": "VAE",
         "title": "VAE",
         "summary": "variational autoencoder (Kingma and Welling 2014): dense Gaussian posterior "
-        "heads, Bernoulli likelihood, N(0, I) prior",
-        "kwargs": {},
+        "heads, Bernoulli likelihood, N(0, I) prior; its codes are posterior samples, as the "
+        "official code's (latent_mode='sample')",
+        "kwargs": {"latent_mode": "sample"},
     },
     "aae": {
         "class": "AAE",
@@ -125,7 +126,8 @@ DATASETS = {
     "lines": {
         "data": "lines",
         "title": "lines",
-        "summary": "the paper's synthetic lines, generated in process",
+        "summary": "the paper's synthetic lines, generated in process (the official drawing)",
+        "drawing": "official",
         "image_shape": (32, 32, 1),
         "depth": 16,
         "latent": 16,
@@ -185,7 +187,8 @@ DATASETS = {
     "celeba32": {
         "data": "celeba32",
         "title": "CelebA 32x32",
-        "summary": "CelebA faces cropped [36:-36, 16:-16] and resized to 32x32 colour",
+        "summary": "CelebA faces cropped [36:-36, 16:-16] and resized to 32x32 colour; trained "
+        "and scored on all 202,599 images, as the official code",
         "image_shape": (32, 32, 3),
         "depth": 64,
         "latent": 16,
@@ -235,6 +238,12 @@ PRESETS = {f"{model}_{dataset}": (model, dataset) for model in MODELS for datase
 """Every preset name -> ``(model, dataset)``."""
 
 ARCHITECTURE_KEYS = ("image_shape", "depth", "latent", "latent_width")
+ARCHITECTURE_OVERRIDES = {
+    # The official runs/vqvae.sh trains VQ-VAE on lines with latent_width 4 (d_z 256), unlike
+    # every other model there (2, d_z 64).
+    "vqvae_lines": {"latent_width": 4},
+}
+"""Presets whose architecture departs from their dataset's, as the official run scripts do."""
 ZOO_DIR = Path(__file__).resolve().parents[1] / "zoo"
 """The top-level ``zoo/`` of a source checkout: where the generator writes by default."""
 
@@ -264,13 +273,56 @@ def architecture(dataset):
     return {key: entry[key] for key in ARCHITECTURE_KEYS}
 
 
+def preset_architecture(name):
+    """The constructor arguments of preset ``name``'s architecture: its dataset's, with
+    :data:`ARCHITECTURE_OVERRIDES` applied."""
+    return {**architecture(PRESETS[name][1]), **ARCHITECTURE_OVERRIDES.get(name, {})}
+
+
+PAPER_SPLITS = {"celeba32": ("all", "all")}
+"""``data -> (training split, test split)`` where the paper's runs depart from train/test: the
+official code trains and evaluates CelebA on all 202,599 images (``celeba-train.tfrecord`` for
+both ``celeba32_train`` and ``celeba32_test``)."""
+
+
+def splits(data):
+    """``(training split, test split)`` of ``keras_latent.datasets`` name ``data`` in the
+    paper's runs: :data:`PAPER_SPLITS`, else ``("train", "test")``."""
+    return PAPER_SPLITS.get(data, ("train", "test"))
+
+
+def lines_drawing(meta):
+    """The lines drawing (``keras_latent.datasets.lines.DRAWINGS``) a lines model's weights
+    were trained on, from its metadata: ``weights["drawing"]``, else ``dataset["drawing"]``,
+    else ``"official"``, the default drawing."""
+    recorded = (meta.get("weights") or {}).get("drawing")
+    return recorded or (meta.get("dataset") or {}).get("drawing") or "official"
+
+
 def build(name, seed=None):
     """A fresh model for preset ``name``, compiled with the recipe's optimizer."""
     import keras
 
     model = _instantiate(check_name(name), seed=seed)
     model.compile(optimizer=keras.optimizers.deserialize(copy.deepcopy(RECIPE["optimizer"])))
+    mark_origin(model, {"preset": name, "weights": "fresh"})
     return model
+
+
+_ORIGIN = "_keras_latent_origin"
+
+
+def mark_origin(model, origin):
+    """Record on ``model`` where it came from (``{"preset", "weights": "trained"|"fresh",
+    "sha256"}``), for the metadata of :func:`keras_latent.zoo.save_preset`. Set by
+    :func:`build` and ``keras_latent.zoo.load``; a plain attribute, outside Keras's tracking."""
+    object.__setattr__(model, _ORIGIN, dict(origin))
+
+
+def origin(model):
+    """A copy of what :func:`mark_origin` recorded on ``model``, or None."""
+    found = getattr(model, _ORIGIN, None)
+    return dict(found) if isinstance(found, dict) else None
 
 
 def _instantiate(name, seed=None):
@@ -280,7 +332,7 @@ def _instantiate(name, seed=None):
     entry = DATASETS[dataset]
     model_class = getattr(models, MODELS[model_name]["class"])
     return model_class(
-        **architecture(dataset),
+        **preset_architecture(name),
         num_classes=entry["num_classes"],
         seed=seed,
         name=name,
@@ -295,7 +347,7 @@ def latent_size(arch):
 def description(name):
     """One line: ``"ACAI on MNIST (d_z 256): ..."``."""
     model_name, dataset = PRESETS[name]
-    d_z = latent_size(DATASETS[dataset])
+    d_z = latent_size(preset_architecture(name))
     return f"{MODELS[model_name]['title']} on {DATASETS[dataset]['title']} (d_z {d_z})"
 
 
@@ -308,7 +360,7 @@ def metadata(name, parameter_count):
     """The generated ``metadata.json`` of preset ``name`` (``weights`` null)."""
     model_name, dataset = PRESETS[check_name(name)]
     data = DATASETS[dataset]
-    arch = architecture(dataset)
+    arch = preset_architecture(name)
     return {
         "format": FORMAT,
         "name": name,
@@ -324,6 +376,7 @@ def metadata(name, parameter_count):
             "summary": data["summary"],
             "image_shape": list(data["image_shape"]),
             "num_classes": data["num_classes"],
+            **({"drawing": data["drawing"]} if "drawing" in data else {}),
         },
         "architecture": {
             **{k: list(v) if isinstance(v, tuple) else v for k, v in arch.items()},
@@ -355,7 +408,7 @@ def render(name, weights=None):
     return {
         "config.json": to_json(model_config(model)),
         "metadata.json": to_json(meta),
-        "README.md": model_card(meta),
+        "README.md": model_card(meta, generated=True),
     }
 
 
@@ -365,20 +418,34 @@ def to_json(data):
 
 
 # ------------------------------------------------------------------------------ model card
-def model_card(meta):
-    """The ``README.md`` model card of a preset, from its metadata."""
-    name = meta.get("name", "preset")
-    model = meta.get("model", {})
-    data = meta.get("dataset", {})
-    arch = meta.get("architecture", {})
+def model_card(meta, generated=False, location=None):
+    """The ``README.md`` model card of a preset, from its metadata.
+
+    ``generated=True``: a shipped preset written by :func:`render` (``zoo_build``): titled with
+    the preset's name, the paper's figures beside the measured metrics, and a footer saying the
+    file is generated. Otherwise the card of a folder ``keras_latent.zoo.save_preset`` wrote
+    (a user's preset or a ``keras-latent train`` run): titled ``meta["name"]`` (the folder's
+    name), the data named by ``meta["dataset"]`` or "unknown", the preset it was built from
+    (``meta["origin"]``), usage that loads ``location`` (the folder's path), and the measured
+    metrics only: the paper's figures describe the paper's training, not this folder's.
+    """
+    name = meta.get("name") or "preset"
+    model = meta.get("model") or {}
+    data = meta.get("dataset")
+    arch = meta.get("architecture") or {}
     recipe = meta.get("recipe") or {}
     lines = [f"# {name}", ""]
-    if meta.get("description"):
+    if generated and meta.get("description"):
         lines += [f"{meta['description']}. {_sentence(model.get('summary', ''))}", ""]
+    elif not generated:
+        lines += [_saved_summary(meta), ""]
     rows = [("model", f"`{model.get('class', '?')}` (`keras_latent.models`)")]
-    if data:
-        source = f"`keras_latent.datasets.load({data.get('data', data.get('name'))!r})`"
-        rows.append(("dataset", f"{data.get('summary', data.get('name'))} ({source})"))
+    if not generated:
+        built = _origin_text(meta.get("origin"))
+        if built:
+            rows.append(("built from", built))
+    if data or not generated:
+        rows.append(("dataset", _dataset_text(data or {})))
     if "image_shape" in arch:
         shape = " x ".join(str(v) for v in arch["image_shape"])
         rows.append(("images", f"{shape}, NHWC float32 in [-1, 1]"))
@@ -389,36 +456,101 @@ def model_card(meta):
                 f"depth {arch.get('depth')}, latent {latent} (d_z {arch.get('latent_size')})",
             )
         )
-    if "num_classes" in data:
+    if "num_classes" in (data or {}):
         probe = data["num_classes"]
         rows.append(("linear probe", f"{probe} classes" if probe else "none"))
     if "parameter_count" in meta:
         rows.append(("parameters", f"{meta['parameter_count']:,}"))
     if recipe:
-        rows.append(("training recipe", _recipe_text(recipe)))
+        label = "training recipe" if generated else "optimizer on load"
+        rows.append((label, _recipe_text(recipe)))
     lines += ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
+    if generated:
+        load, note = f'"{name}"', "weights=False: same architecture, fresh weights"
+    else:
+        load, note = _load_argument(location, name), "this folder; weights=False: fresh weights"
     lines += [
         "## Usage",
         "",
         "```python",
         "import keras_latent as kl",
         "",
-        f'model = kl.zoo.load("{name}")  # weights=False: same architecture, fresh weights',
+        f"model = kl.zoo.load({load})  # {note}",
         "frames = model.interpolate(x_a, x_b, steps=16)",
         "```",
         "",
         "## Weights",
         "",
     ]
-    lines += _weights_text(meta.get("weights"), recipe.get("command"), meta.get("paper"))
-    lines += [
-        "",
-        "---",
-        "Generated from `metadata.json` by keras-latent (`python -m keras_latent.zoo_build`); "
-        "do not edit by hand.",
-        "",
-    ]
+    paper = meta.get("paper") if generated else None
+    lines += _weights_text(meta.get("weights"), recipe.get("command"), paper, generated)
+    if generated:
+        lines += [
+            "",
+            "---",
+            "Generated from `metadata.json` by keras-latent (`python -m keras_latent.zoo_build`); "
+            "do not edit by hand.",
+        ]
+    else:
+        lines += [
+            "",
+            "---",
+            "Written with this folder's `metadata.json` by `keras_latent.zoo.save_preset`.",
+        ]
+    lines.append("")
     return "\n".join(lines)
+
+
+def _saved_summary(meta):
+    """The first paragraph of a saved preset's card: its description, else what it is."""
+    model = meta.get("model") or {}
+    text = meta.get("description") or f"A `{model.get('class', '?')}` saved with keras-latent"
+    summary = _sentence(model.get("summary", ""))
+    return f"{text.rstrip('.')}." + (f" {summary}" if summary else "")
+
+
+def _origin_text(origin):
+    """``meta["origin"]`` in words: the preset whose architecture (and weights) it started from."""
+    if not isinstance(origin, dict) or not origin.get("preset"):
+        return None
+    text = f"preset `{origin['preset']}`"
+    weights = origin.get("weights")
+    if weights == "trained":
+        digest = origin.get("sha256")
+        text += ": its architecture, fine-tuned from the preset's trained weights" + (
+            f" (sha256 `{digest[:12]}...`)" if digest else ""
+        )
+    elif weights == "fresh":
+        text += ": its architecture, with fresh weights (not the preset's)"
+    else:
+        text += ": its architecture"
+    return text
+
+
+def _dataset_text(data):
+    """The card's dataset row: the data the metadata names, or "unknown"."""
+    described = data.get("summary") or data.get("name")
+    source = data.get("data")
+    if described is None and source is None:
+        return (
+            "unknown (not recorded: `keras_latent.zoo.save_preset(model, folder, data=...)` "
+            "records it)"
+        )
+    if source is None:
+        return str(described)
+    loader = f"`keras_latent.datasets.load({source!r})`"
+    return f"{described} ({loader})" if described not in (None, source) else loader
+
+
+def _load_argument(location, name):
+    """The string literal that loads the folder ``location`` with ``kl.zoo.load``: a bare
+    relative name gets ``./`` (a bare name is a shipped preset's name first)."""
+    if location is None:
+        return f'"./{name}"'
+    text = str(location)
+    if "/" not in text and not text.startswith("."):
+        text = f"./{text}"
+    return json.dumps(text)
 
 
 def _sentence(text):
@@ -440,7 +572,7 @@ def _recipe_text(recipe):
     return ", ".join(parts)
 
 
-def _weights_text(weights, command, paper):
+def _weights_text(weights, command, paper, paper_column=True):
     if not weights:
         text = ["Not trained yet: this preset ships its architecture and recipe only."]
         if command:
@@ -451,9 +583,10 @@ def _weights_text(weights, command, paper):
             "| | |",
             "|---|---|",
             *(
-                f"| {key.replace('_', ' ')} | {_value(weights[key])} |"
+                f"| {key.replace('_', ' ')} | {_weights_cell(key, weights[key])} |"
                 for key in (
                     "images_seen",
+                    "drawing",
                     "backend",
                     "device",
                     "wall_time_s",
@@ -467,16 +600,29 @@ def _weights_text(weights, command, paper):
     metrics = (weights or {}).get("metrics") or {}
     figures = {k: v for k, v in (paper or {}).items() if k != "source"}
     if metrics or figures:
-        text += ["", "| metric | measured | paper |", "|---|---|---|"]
+        if paper_column:
+            text += ["", "| metric | measured | paper |", "|---|---|---|"]
+        else:
+            text += ["", "| metric | measured |", "|---|---|"]
         for key in list(metrics) + [k for k in figures if k not in metrics]:
             measured = _value(metrics[key]) if key in metrics else "-"
-            text.append(f"| {key} | {measured} | {_value(figures.get(key, '-'))} |")
+            paper_cell = f" {_value(figures.get(key, '-'))} |" if paper_column else ""
+            text.append(f"| {key} | {measured} |{paper_cell}")
         if paper and paper.get("source"):
             text += ["", f"Paper figures: {paper['source']}."]
         legend = [f"`{key}`: {METRICS[key]}" for key in metrics if key in METRICS]
         if legend:
             text += ["", "Metrics, on the test split: " + "; ".join(legend) + "."]
     return text
+
+
+def _weights_cell(key, value):
+    if key == "drawing" and value != "official":
+        return (
+            f"{value}: these weights were trained and are scored on the {value} lines drawing, "
+            "not the official one the recipe now uses (`keras_latent.datasets.lines.draw`)"
+        )
+    return _value(value)
 
 
 METRICS = {

@@ -6,9 +6,6 @@ The layout of a keras-latent run and of a zoo preset. Every file is written atom
 import tempfile
 from pathlib import Path
 
-import h5py
-import keras
-
 from keras_latent.files import atomic_path, read_json, write_json
 
 CONFIG_FILE = "config.json"
@@ -18,6 +15,8 @@ WEIGHTS_FILE = "model.weights.h5"
 def model_config(model):
     """``model`` serialised by Keras, without ``compile_config`` and ``build_config`` (the
     models build themselves and ``load_model`` compiles them), as keras-hub's presets."""
+    import keras
+
     config = keras.saving.serialize_keras_object(model)
     for key in ("compile_config", "build_config"):
         config.pop(key, None)
@@ -55,6 +54,10 @@ def load_model(folder, weights=True, compile=True):
 
 def model_from_folder(folder):
     """The model described by ``folder/config.json``, with fresh weights."""
+    import keras
+
+    from keras_latent import models  # noqa: F401  (registers the classes Keras deserialises)
+
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"model folder {folder} does not exist")
@@ -130,6 +133,8 @@ def check_weights(model, weights_path, config_path):
 
 def weight_shapes(path):
     """``{variable path: shape}`` of a Keras ``.weights.h5`` file, without the optimizer's."""
+    import h5py
+
     shapes = {}
 
     def visit(name, item):

@@ -2,16 +2,19 @@
 
 A preset is a folder (the keras-hub layout): ``config.json`` (the model serialised by Keras),
 ``metadata.json`` (dataset, architecture, training recipe, the paper's figures and, once
-trained, how its weights were trained and their sha256), a ``README.md`` model card, and
-``model.weights.h5`` where trained. The shipped presets are generated from
-:mod:`keras_latent.presets` into the top-level ``zoo/``, installed as
+trained, how its weights were trained and their sha256), a ``README.md`` model card,
+``model.weights.h5`` where trained, and, for a trained model that samples from a fitted latent
+sampler (no prior), that sampler: ``latent_sampler.json`` and ``latent_sampler.npz``
+(:func:`keras_latent.sampling.save_sampler`; recorded with their sha256 under
+``metadata["weights"]["sampler"]`` with what it was fitted on). The shipped presets are
+generated from :mod:`keras_latent.presets` into the top-level ``zoo/``, installed as
 ``keras_latent/presets_data/``.
 
     import keras_latent as kl
     kl.zoo.list_presets()                       # ["acai_celeba32", ..., "ae_svhn_dz32"]
     kl.zoo.list_presets(details=True)           # {name: {"description", "weights", ...}}
     model = kl.zoo.load("acai_mnist", weights=False)   # compiled with the preset's recipe
-    kl.zoo.save_preset(model, "my_preset", metadata={"weights": {"images_seen": 640}})
+    kl.zoo.save_preset(model, "my_preset", data="mnist", metadata={"weights": {"images_seen": 640}})
     model = kl.zoo.load("my_preset")            # a folder; or an http(s)/file URL
 """
 
@@ -21,7 +24,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from keras_latent import fetch, presets, saving
+from keras_latent import fetch, presets, sampling, saving
 from keras_latent.files import (
     atomic_folder,
     check_replaceable,
@@ -29,12 +32,16 @@ from keras_latent.files import (
     sha256_file,
     write_json,
 )
-from keras_latent.training import CHECKPOINT_FILE
 
 METADATA_FILE = fetch.METADATA_FILE
 README_FILE = fetch.README_FILE
 CONFIG_FILE = saving.CONFIG_FILE
 WEIGHTS_FILE = saving.WEIGHTS_FILE
+CHECKPOINT_FILE = "checkpoint.json"
+"""A run's checkpoint, ``keras_latent.training.CHECKPOINT_FILE`` (named here: importing
+training imports Keras, which listing the zoo does not need)."""
+SAMPLER_FILES = (sampling.CONFIG_FILE, sampling.ARRAYS_FILE)
+"""The files of a preset's fitted latent sampler (optional)."""
 OWN_FOLDERS = ((CONFIG_FILE, METADATA_FILE), (CHECKPOINT_FILE,), (CONFIG_FILE, WEIGHTS_FILE))
 """The files of the folders keras-latent writes and may replace: a preset, a run (its
 checkpoint), a model folder of :func:`keras_latent.saving.save_model`."""
@@ -87,7 +94,10 @@ def load(name_or_path, weights=True, compile=True, sha256=None):
             ``http``/``https``/``file`` URL to a preset archive or folder (cached under
             ``$KERAS_LATENT_HOME``, see :mod:`keras_latent.fetch`).
         weights: load ``model.weights.h5`` (checked against the sha256 of the metadata, or
-            ``sha256``); ``False``: the architecture with fresh weights.
+            ``sha256``) and the preset's fitted latent sampler where it has one (its files
+            checked against the sha256s of ``metadata["weights"]["sampler"]``, its latent
+            shape against the model's); ``False``: the architecture with fresh weights and
+            no sampler.
         compile: compile with the recipe's optimizer (``metadata["recipe"]["optimizer"]``, the
             paper's Adam by default), so ``fit`` works at once.
         sha256: expected sha256 of the archive (archive URL) or of the weights (folder URL or
@@ -105,19 +115,26 @@ def load(name_or_path, weights=True, compile=True, sha256=None):
         # A URL's sha256 (archive or weights) was checked by the download; a folder's is here.
         _check_weights(folder, meta, None if fetch.is_url(name_or_path) else sha256)
         saving.load_weights(model, folder, missing=_missing_weights(name_or_path, folder, meta))
+        _load_sampler(model, folder, meta)
+    presets.mark_origin(model, _origin_of(name_or_path, meta, weights))
     if compile:
         model.compile(optimizer=_optimizer(folder, meta))
     return model
 
 
-def save_preset(model, path, metadata=None):
+def save_preset(model, path, metadata=None, *, data=None, location=None):
     """Write ``model`` as a preset folder at ``path``, atomically; returns ``path``.
 
     The folder is assembled beside ``path`` and renamed into place when complete (an existing
     preset or run folder there is replaced; a failure leaves it untouched). Any other ``path``
     is refused with a ValueError before anything is written (see :func:`check_output`). The
-    metadata starts from the zoo's for a model named and built as a shipped preset (else a
-    generic one), is updated with ``metadata``'s top-level keys, and gets ``weights``:
+    metadata describes what is saved (:func:`saved_metadata`): ``name``, the folder's name;
+    the model's class, architecture and parameter count; ``dataset``, the data ``data`` names
+    (a ``keras_latent.datasets`` name such as ``"mnist"``, or any description; None: unknown,
+    the model does not know what it was trained on); ``origin``, the shipped preset it was
+    built as (``presets.build`` or ``load`` of a preset records it on the model, with whether
+    its weights started trained or fresh). It is updated with ``metadata``'s top-level keys,
+    and gets ``weights``:
     ``metadata["weights"]`` (how they were trained: ``images_seen``, ``device``,
     ``wall_time_s``, ``metrics``, ...) plus the file's ``sha256`` and ``bytes``, and, unless
     given, ``backend``, ``keras_version`` and ``date``. Only ``weights`` survives a
@@ -125,6 +142,15 @@ def save_preset(model, path, metadata=None):
     training information there. The model's ``seed`` moves from ``config.json`` (saved as
     None: fresh randomness for whoever loads the preset) to ``weights["seed"]``. The
     optimizer's state is not saved: a loaded preset is compiled afresh with its recipe.
+    ``location``: where the folder will finally live, when ``path`` is a staging folder (its
+    name and the card's ``kl.zoo.load`` line; default ``path``). The ``README.md`` model card
+    (:func:`keras_latent.presets.model_card`) shows the measured metrics, not the paper's: only
+    the shipped presets, rewritten by ``python -m keras_latent.zoo_build``, quote the paper.
+
+    A fitted latent sampler (``model.fit_sampler``) is saved too (:data:`SAMPLER_FILES`) and
+    recorded as ``weights["sampler"]``: its kind and settings, ``images`` (the codes it was
+    fitted on), the files' sha256, plus what ``metadata["weights"]["sampler"]`` gives (say
+    ``{"dataset": "mnist", "split": "train"}``).
     """
     import keras
 
@@ -140,7 +166,15 @@ def save_preset(model, path, metadata=None):
         json.dumps(metadata), json.dumps(training)
     except (TypeError, ValueError) as error:
         raise TypeError(f"metadata must be JSON-serialisable: {error}") from error
-    meta = {**_base_metadata(model), **metadata}
+    sampler_given = training.pop("sampler", None)
+    sampler = getattr(model, "latent_sampler", None)
+    if sampler_given is not None and (sampler is None or not isinstance(sampler_given, dict)):
+        raise ValueError(
+            "metadata['weights']['sampler'] describes a latent sampler: it must be a dict and "
+            "the model must have one (model.fit_sampler(...))"
+        )
+    location = path if location is None else location
+    meta = {**saved_metadata(model, Path(location).name, data), **metadata}
     config = saving.model_config(model)
     seed = config["config"].get("seed")
     if seed is not None:  # the training's seed is history: it goes with the weights
@@ -158,9 +192,70 @@ def save_preset(model, path, metadata=None):
             "sha256": sha256_file(weights_path),
             "bytes": weights_path.stat().st_size,
         }
+        if sampler is not None:
+            meta["weights"]["sampler"] = _write_sampler(sampler, tmp, sampler_given)
         write_json(tmp / METADATA_FILE, meta)
-        (tmp / README_FILE).write_text(presets.model_card(meta))
+        (tmp / README_FILE).write_text(presets.model_card(meta, location=location))
     return Path(path)
+
+
+def add_sampler(folder, sampler, record=None):
+    """Add a fitted latent ``sampler`` to the trained preset ``folder`` in place: write its
+    files (each atomically; the weights, config and model card are untouched) and record it as
+    ``metadata["weights"]["sampler"]`` (``record`` added, as in :func:`save_preset`). A
+    regeneration of the shipped ``zoo/`` keeps both. Returns the record."""
+    folder = Path(folder)
+    meta = read_metadata(folder)
+    if not isinstance(meta.get("weights"), dict) or not (folder / WEIGHTS_FILE).is_file():
+        raise ValueError(f"{folder} is not a trained preset: a sampler needs trained weights")
+    shape = (meta.get("architecture") or {}).get("latent_shape")
+    if shape is not None and tuple(shape) != tuple(sampler.latent_shape):
+        raise ValueError(
+            f"the sampler draws codes of shape {sampler.latent_shape}, {folder / METADATA_FILE} "
+            f"gives the latent shape {tuple(shape)}"
+        )
+    meta["weights"]["sampler"] = _write_sampler(sampler, folder, record)
+    write_json(folder / METADATA_FILE, meta)
+    return meta["weights"]["sampler"]
+
+
+def _write_sampler(sampler, folder, given=None):
+    """Write ``sampler``'s files into ``folder``; returns its metadata record."""
+    paths = sampling.save_sampler(sampler, folder)
+    config, _ = sampler.state()
+    record = {k: v for k, v in config.items() if k not in ("latent_shape", "fitted_codes")}
+    record["images"] = config.get("fitted_codes")
+    record.update(given or {})
+    record["files"] = {path.name: sha256_file(path) for path in paths}
+    return record
+
+
+def _load_sampler(model, folder, meta):
+    """Set ``model.latent_sampler`` from the preset's sampler files, if any: each checked
+    against the sha256 ``metadata["weights"]["sampler"]["files"]`` records (a recorded file
+    that is missing or differs is refused, naming it), then read and validated."""
+    if not hasattr(model, "latent_sampler"):
+        return
+    record = (meta.get("weights") or {}).get("sampler") if isinstance(meta, dict) else None
+    files = record.get("files") if isinstance(record, dict) else None
+    for name, expected in (files or {}).items():
+        path = Path(folder) / name
+        if name not in SAMPLER_FILES:
+            raise ValueError(f"{Path(folder) / METADATA_FILE}: unknown sampler file {name!r}")
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} does not exist but {METADATA_FILE} records it: the preset's latent "
+                "sampler is incomplete (copy the whole preset folder)"
+            )
+        actual = sha256_file(path)
+        if actual != str(expected).lower():
+            raise ValueError(
+                f"{path} does not match its expected sha256 ({actual} != {expected}): a corrupt "
+                "or replaced file"
+            )
+    sampler = sampling.load_sampler(folder, latent_shape=model.latent_shape)
+    if sampler is not None:
+        model.latent_sampler = sampler
 
 
 def check_output(path):
@@ -208,6 +303,8 @@ def read_metadata(folder):
 
 def _missing_weights(name_or_path, folder, meta):
     name = meta.get("name") or Path(folder).name
+    built = (meta.get("origin") or {}).get("preset")  # a saved preset: the one it was built as
+    name = built if built in presets.PRESETS else name
     command = (meta.get("recipe") or {}).get("command") or presets.train_command(name)
     return (
         f"preset {os.fspath(name_or_path)!r} has no trained weights ({folder / WEIGHTS_FILE} "
@@ -244,32 +341,86 @@ def _optimizer(folder, meta):
         ) from error
 
 
-def _base_metadata(model):
-    """The zoo's metadata for a model named and built as a shipped preset; else generic."""
+def saved_metadata(model, name, data=None):
+    """The metadata :func:`save_preset` starts from: what the model itself tells.
+
+    ``name``: the preset's (its folder's) name. ``data``: what it was trained on (see
+    :func:`save_preset`). ``origin``: the model's record (:func:`keras_latent.presets.origin`),
+    else, for a model named and built as a shipped preset, that preset (weights unknown). A
+    model of a shipped preset's architecture gets the model's summary and the preset's
+    optimizer as ``recipe`` (what ``load`` compiles with); another, its own optimizer's.
+    """
+    import keras
+
     config = model.get_config()
-    name = model.name
-    if name in presets.PRESETS:
-        model_name, dataset = presets.PRESETS[name]
-        arch = presets.architecture(dataset)
-        same = type(model).__name__ == presets.MODELS[model_name]["class"] and all(
-            _plain(config.get(key)) == _plain(value) for key, value in arch.items()
-        )
-        if same:
-            return presets.metadata(name, model.count_params())
     arch = {k: _plain(config[k]) for k in presets.ARCHITECTURE_KEYS if k in config}
+    if "latent" in arch and "latent_width" in arch:
+        width = arch["latent_width"]
+        arch["latent_shape"] = [width, width, arch["latent"]]
+        arch["latent_size"] = presets.latent_size(arch)
     meta = {
         "format": presets.FORMAT,
         "name": name,
         "description": f"{type(model).__name__} saved with keras_latent.zoo.save_preset",
         "model": {"class": type(model).__name__},
+        "dataset": _saved_dataset(data, arch, config),
         "architecture": arch,
         "parameter_count": int(model.count_params()),
     }
-    if getattr(model, "optimizer", None) is not None:
-        import keras
-
+    origin = presets.origin(model) or _named_preset(model, config)
+    preset = (origin or {}).get("preset")
+    if preset in presets.PRESETS and _is_preset(model, config, preset):
+        model_name = presets.PRESETS[preset][0]
+        meta["model"].update(name=model_name, summary=presets.MODELS[model_name]["summary"])
+        meta["recipe"] = {"optimizer": copy.deepcopy(presets.RECIPE["optimizer"])}
+    elif getattr(model, "optimizer", None) is not None:
         meta["recipe"] = {"optimizer": keras.optimizers.serialize(model.optimizer)}
+    if origin:
+        meta["origin"] = origin
     return meta
+
+
+def _saved_dataset(data, arch, config):
+    """``metadata["dataset"]`` of a saved model: ``data`` (None: unknown)."""
+    from keras_latent.datasets import NAMES
+
+    entry = {"image_shape": arch.get("image_shape"), "num_classes": config.get("num_classes")}
+    if data is None:
+        return {"name": None, "data": None, **entry}
+    if not isinstance(data, str) or not data.strip():
+        raise TypeError(
+            f"data must name what the model was trained on (a keras_latent.datasets name such "
+            f"as 'mnist', or a description), got {data!r}"
+        )
+    if data in NAMES:
+        summaries = [d["summary"] for d in presets.DATASETS.values() if d["data"] == data]
+        return {"name": data, "data": data, "summary": summaries[0], **entry}
+    return {"name": data, "data": None, **entry}
+
+
+def _named_preset(model, config):
+    """``{"preset": name}`` for a model named and built as a shipped preset; else None."""
+    if model.name in presets.PRESETS and _is_preset(model, config, model.name):
+        return {"preset": model.name}
+    return None
+
+
+def _is_preset(model, config, name):
+    """Whether ``model`` (with ``config``) has shipped preset ``name``'s class and architecture."""
+    model_name = presets.PRESETS[name][0]
+    return type(model).__name__ == presets.MODELS[model_name]["class"] and all(
+        _plain(config.get(key)) == _plain(value)
+        for key, value in presets.preset_architecture(name).items()
+    )
+
+
+def _origin_of(name_or_path, meta, weights):
+    """What :func:`load` records on its model: where it came from and its weights."""
+    origin = {"preset": os.fspath(name_or_path), "weights": "trained" if weights else "fresh"}
+    digest = (meta.get("weights") or {}).get("sha256") if weights else None
+    if digest:
+        origin["sha256"] = digest
+    return origin
 
 
 def _plain(value):

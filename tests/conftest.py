@@ -37,10 +37,27 @@ def random_images():
     return make
 
 
+MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+"""The real MNIST IDX files the tests that use :func:`mnist_dir` read."""
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
-    """``../shared/data/mnist`` (or ``$KERAS_LATENT_MNIST``); skipped where absent."""
-    path = Path(os.environ.get("KERAS_LATENT_MNIST", REPO.parent / "shared" / "data" / "mnist"))
-    if not (path / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"real MNIST IDX files not found in {path} (set KERAS_LATENT_MNIST)")
+    """The folder of the real MNIST IDX files (:data:`MNIST_FILES`): ``$KERAS_LATENT_MNIST``,
+    else ``../shared/data/mnist`` beside the repository. Where a file is missing the test is
+    skipped with a reason naming the files, the folder and the variable to set."""
+    given = os.environ.get("KERAS_LATENT_MNIST")
+    path = Path(given) if given else REPO.parent / "shared" / "data" / "mnist"
+    missing = [name for name in MNIST_FILES if not (path / name).is_file()]
+    if missing:
+        where = "$KERAS_LATENT_MNIST" if given else "the default; KERAS_LATENT_MNIST is not set"
+        pytest.skip(
+            f"needs real MNIST: {', '.join(missing)} not in {path} ({where}); set "
+            "KERAS_LATENT_MNIST to the folder of the four IDX files"
+        )
     return path

@@ -4,14 +4,17 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 
+import keras
 import matplotlib.image
 import numpy as np
 import pytest
 from PIL import Image
 
 import keras_latent as kl
-from keras_latent import cli, training
+from keras_latent import cli, hardware, training
 from keras_latent.datasets.idx import write_idx
 from keras_latent.models import Autoencoder
 
@@ -43,6 +46,44 @@ def test_train_writes_a_complete_run_folder(trained_run, capsys):
     assert record["paper_lines"] == {"mean_distance": 6.88e-3, "smoothness": 0.44}
     image = matplotlib.image.imread(trained_run / "interpolation.png")
     assert image.shape[0] > 100 and image[..., :3].std() > 0.05  # drawn, not blank
+
+
+def test_a_lines_run_is_drawn_beside_its_shipped_preset(trained_run, tmp_path, capsys):
+    """train draws the run's test pairs above the same pairs through the shipped preset of its
+    name (ae_lines ships weights) and says so; a preset shipped without weights gets none."""
+    assert (trained_run / cli.SHIPPED_FIGURE).stat().st_size > 1000
+    model = kl.zoo.load(trained_run, compile=False)
+    scores = {"mean_distance": 0.01, "smoothness": 0.5}
+    path = cli.compare_with_shipped(model, tmp_path, "ae_lines", 4, scores, pairs=8)
+    assert path == tmp_path / cli.SHIPPED_FIGURE and path.stat().st_size > 1000
+    shipped = kl.zoo.describe("ae_lines")["weights"]["steps"]
+    assert (
+        f"wrote {path}: the same 8 test pairs as interpolation.png through this run (4 steps, "
+        f"top) and through the shipped ae_lines ({shipped:,} steps, bottom)"
+    ) in capsys.readouterr().out
+    assert cli.compare_with_shipped(model, tmp_path / "none", "vae_lines", 4, scores) is None
+    assert not (tmp_path / "none").exists()
+
+
+def test_lines_runs_record_and_score_with_their_drawing(trained_run, tmp_path, monkeypatch):
+    """A run trains on the official drawing and says so; evaluate scores a model with the
+    drawing its metadata records (the shipped ae_lines: the centred one)."""
+    assert kl.zoo.describe(trained_run)["weights"]["drawing"] == "official"
+    assert json.loads((trained_run / "metrics.json").read_text())["lines"]["drawing"] == "official"
+    assert (
+        cli.run_drawing("ae_lines")
+        == "centred"
+        == kl.zoo.describe("ae_lines")["weights"]["drawing"]
+    )
+    asked = []
+    real = kl.metrics.lines.evaluate
+    monkeypatch.setattr(
+        kl.metrics.lines, "evaluate", lambda *a, **k: asked.append(k["drawing"]) or real(*a, **k)
+    )
+    out = tmp_path / "shipped"
+    assert cli.main(["evaluate", "ae_lines", "--pairs", "2", "--output", str(out)]) == 0
+    assert asked == ["centred"]
+    assert json.loads((out / "metrics.json").read_text())["lines"]["drawing"] == "centred"
 
 
 def test_evaluate_and_interpolate_a_run(trained_run, tmp_path, capsys):
@@ -334,6 +375,44 @@ def test_interpolate_between_two_image_files(mnist_run, tmp_path):
     assert grid.shape[1] > grid.shape[0] and grid[..., :3].std() > 0.05  # one row of 7
 
 
+def test_interpolate_warns_about_inverted_images_and_inverts_them(mnist_run, tmp_path, capsys):
+    """Issue 26 (4): dark digits on a light background, given to an MNIST model, warn on
+    stderr with the fix; --invert reads them as light on dark, and then nothing warns."""
+    run, _ = mnist_run
+    for name, column in (("a.png", 8), ("b.png", 18)):
+        pixels = np.full((28, 28), 255, "u1")  # white paper, a dark stroke
+        pixels[4:24, column : column + 3] = 0
+        Image.fromarray(pixels).save(tmp_path / name)
+    args = [
+        "interpolate", str(run), "--from", str(tmp_path / "a.png"), "--to",
+        str(tmp_path / "b.png"), "--steps", "3", "--output", str(tmp_path / "grid.png"),
+    ]  # fmt: skip
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert f"keras-latent interpolate: warning: {tmp_path / 'a.png'}, {tmp_path / 'b.png'}" in err
+    assert "the background is light" in err and "look inverted" in err and "--invert" in err
+    assert cli.main([*args, "--invert"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    for name in ("a.png", "b.png"):  # the same digits drawn light on black: no warning
+        Image.fromarray(255 - np.asarray(Image.open(tmp_path / name))).save(tmp_path / name)
+    assert cli.main(args) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert (tmp_path / "grid.png").stat().st_size > 1000
+
+
+def test_a_run_folders_card_is_its_own(trained_run):
+    """Issue 26 (3): the card of a train run names its folder and data, loads the folder and
+    quotes no paper figure (those are the shipped presets')."""
+    card = (trained_run / "README.md").read_text()
+    meta = kl.zoo.describe(trained_run)
+    assert card.startswith(f"# {trained_run.name}\n") and meta["name"] == trained_run.name
+    assert f'kl.zoo.load("{trained_run}")' in card
+    assert meta["dataset"]["data"] == "lines" and "`keras_latent.datasets.load('lines')`" in card
+    assert meta["origin"] == {"preset": "ae_lines", "weights": "fresh"}
+    assert "| metric | measured |\n" in card and "| paper |" not in card and "0.44" not in card
+    assert "do not edit" not in card
+
+
 def test_interpolate_and_sample_bad_input(mnist_run, tmp_path, monkeypatch, capsys):
     run, _ = mnist_run
     (tmp_path / "bad.png").write_bytes(b"not a png")
@@ -351,14 +430,55 @@ def test_interpolate_and_sample_bad_input(mnist_run, tmp_path, monkeypatch, caps
     assert "not a lines model" in capsys.readouterr().err
 
     assert cli.main(["sample", str(run), "--n", "4"]) == 2
-    assert "ae_mnist cannot sample: Autoencoder has no latent sampler" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "ae_mnist has no fitted latent sampler: give --data-dir DIR, the folder of its" in err
 
     def prior(self, n, **kwargs):  # stands in for a model with a prior
         return np.linspace(-1, 1, n * 32 * 32).reshape(n, 32, 32, 1).astype("float32")
 
     monkeypatch.setattr(Autoencoder, "sample", prior)
+    monkeypatch.setattr(Autoencoder, "samples_from_prior", True)
     png = tmp_path / "samples.png"
     assert cli.main(["sample", str(run), "--n", "5", "--output", str(png)]) == 0
+    assert matplotlib.image.imread(png)[..., :3].std() > 0.05
+
+
+@pytest.mark.backend
+def test_sample_fits_a_sampler_from_data_dir_and_seeds_the_draw(mnist_run, tmp_path,
+                                                               monkeypatch, capsys):  # fmt: skip
+    """A run folder has no sampler: ``--data-dir`` fits the presets' recipe on its training
+    images (and says so); the same ``--seed`` draws the same images, another seed others."""
+    from keras_latent import plots
+
+    run, data = mnist_run
+    grids = {}
+    save_grid = plots.save_grid
+
+    def recording(grid, path, **kwargs):
+        grids[path.stem] = grid
+        return save_grid(grid, path, **kwargs)
+
+    monkeypatch.setattr(plots, "save_grid", recording)
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        png = tmp_path / f"{name}.png"
+        command = ["sample", str(run), "--n", "4", "--seed", str(seed), "--output", str(png)]
+        assert cli.main([*command, "--data-dir", str(data)]) == 0
+        out = capsys.readouterr().out
+        assert (
+            "ae_mnist has no fitted latent sampler: fitted a Gaussian mixture (10 components, "
+            f"seed 0) on the codes of 24 mnist training images (from {data}); not saved"
+        ) in out
+        assert matplotlib.image.imread(png).shape[0] > 32
+    assert grids["a"].shape == (2, 2, 32, 32, 1)
+    np.testing.assert_array_equal(grids["a"], grids["b"])
+    assert not np.array_equal(grids["a"], grids["c"])
+    assert not (run / "latent_sampler.json").exists()  # the run folder is left as it was
+
+
+def test_shipped_eccentric_mnist_samples_without_data(tmp_path, capsys):
+    png = tmp_path / "samples.png"
+    assert cli.main(["sample", "eccentric_mnist", "--n", "4", "--output", str(png)]) == 0
+    assert "fitted" not in capsys.readouterr().out  # its shipped sampler, no fitting
     assert matplotlib.image.imread(png)[..., :3].std() > 0.05
 
 
@@ -462,3 +582,78 @@ def test_a_shipped_preset_never_writes_into_the_users_run(trained_run, tmp_path,
     assert snapshot(users) == before
     assert cli.main(["evaluate", "runs/ae_lines", "--pairs", "4"]) == 0  # its own folder
     assert "wrote runs/ae_lines/metrics.json" in capsys.readouterr().out
+
+
+def run_command(*argv, cwd):
+    """``python -m keras_latent.cli ARGV`` in a fresh process (the session's backend, no
+    ``TF_CPP_MIN_LOG_LEVEL`` of the test run's); returns the finished process."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = (
+        "import sys\nfrom keras_latent import cli\ntry:\n    code = cli.main(sys.argv[1:])\n"
+        "except SystemExit as exit:\n    code = exit.code\n"
+        "print(sorted({'keras', 'tensorflow', 'jax', 'torch'} & set(sys.modules)))\n"
+        "sys.exit(code)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["list"], ["list", "--json"], ["-v", "list"], ["train", "--help"]]
+)
+def test_help_and_list_import_no_backend(argv, tmp_path):
+    done = run_command(*argv, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"  # neither Keras nor TensorFlow, JAX, PyTorch
+    assert done.stderr == ""
+
+
+@pytest.mark.backend
+def test_framework_logs_are_hidden_unless_verbose(tmp_path):
+    argv = ["interpolate", "ae_lines", "--pairs", "1", "--steps", "2", "--output"]
+    quiet = run_command(*argv, str(tmp_path / "quiet.png"), cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "keras" in quiet.stdout.splitlines()[-1]  # the backend was imported and used
+    logs = [line for line in quiet.stderr.splitlines() if cli.FRAMEWORK_LOG_LINE.match(line)]
+    assert logs == [] and "oneDNN" not in quiet.stderr, quiet.stderr
+    verbose = run_command(*argv, str(tmp_path / "verbose.png"), "--verbose", cwd=tmp_path)
+    assert verbose.returncode == 0, verbose.stderr
+    if keras.backend.backend() == "tensorflow" and hardware.is_x86_64():
+        # keras_latent turns oneDNN on here, and TensorFlow says so when it starts.
+        assert "oneDNN custom operations are on" in verbose.stderr, verbose.stderr
+
+
+def test_framework_log_lines_are_recognised():
+    for line in (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "I0000 00:00:1796589077.321509   13802 port.cc:153] oneDNN custom operations are on.",
+        "E0000 00:00:1796589190.935220   15173 cuda_platform.cc:52] failed call to cuInit: ...",
+        "E1206 10:31:02.123456  1234 meta_optimizer.cc:967] remapper failed: INVALID_ARGUMENT",
+    ):
+        assert cli.FRAMEWORK_LOG_LINE.match(line), line
+    for line in (
+        "Training acai_lines (ACAI, 1,568,929 parameters) for 3 steps",
+        "keras-latent train: error: --steps must be >= 1, got 0",
+        "/x/y.py:3: UserWarning: something",
+    ):
+        assert not cli.FRAMEWORK_LOG_LINE.match(line), line
+
+
+def test_help_is_plain_text_with_examples(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--help"])
+    assert exit.value.code == 0
+    printed = capsys.readouterr().out
+    assert "`" not in printed and ":mod:" not in printed
+    assert "The keras-latent command: list, train" in printed
+    assert "examples:\n    keras-latent list\n" in printed and "--verbose" in printed
+    assert cli.plain("see :mod:`keras_latent.zoo` and ``x``") == "see keras_latent.zoo and x"
+
+
+def test_verbose_goes_before_or_after_the_command(capsys):
+    assert cli.main(["--verbose", "list"]) == 0
+    assert cli.main(["list", "-v", "--json"]) == 0
+    assert cli.main(["list"]) == 0
+    assert "acai_mnist" in capsys.readouterr().out

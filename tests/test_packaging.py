@@ -75,6 +75,8 @@ def test_a_built_wheel_loads_a_shipped_preset_with_weights(tmp_path):
         got = model.reconstruct(np.load({str(tmp_path / "images.npy")!r}))
         np.testing.assert_allclose(got, np.load({str(tmp_path / "expected.npy")!r}), atol=1e-5)
         print("loaded", model.name, kl.zoo.describe("ae_lines")["weights"]["images_seen"])
+        shipped = kl.zoo.load("eccentric_mnist", compile=False)  # its latent sampler ships too
+        assert shipped.sample(2, seed=0).shape == (2, 32, 32, 1)
         """
     )
     out = run([python, "-c", code], cwd=elsewhere, env=env)

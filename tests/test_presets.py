@@ -101,8 +101,14 @@ def test_the_generator_keeps_trained_weights(tmp_path):
     model = presets.build("ae_lines", seed=1)
     zoo.save_preset(model, tmp_path / "ae_lines", metadata={"weights": {"images_seen": 64}})
     weights = (tmp_path / "ae_lines" / "model.weights.h5").read_bytes()
+    saved = (tmp_path / "ae_lines" / "README.md").read_text()
+    assert "do not edit by hand" not in saved and "| paper |" not in saved
     presets.build_presets(tmp_path, names=["ae_lines"])
+    card = (tmp_path / "ae_lines" / "README.md").read_text()
+    assert card.endswith("(`python -m keras_latent.zoo_build`); do not edit by hand.\n")
+    assert "| smoothness | - | 0.44 |" in card
     meta = zoo.describe(tmp_path / "ae_lines")
+    assert meta["name"] == "ae_lines" and "origin" not in meta and meta["paper"]
     assert meta["weights"]["images_seen"] == 64 and len(meta["weights"]["sha256"]) == 64
     assert meta["weights"]["seed"] == 1 and zoo.load(tmp_path / "ae_lines").seed is None
     assert (tmp_path / "ae_lines" / "model.weights.h5").read_bytes() == weights
@@ -117,10 +123,16 @@ def test_the_generator_keeps_trained_weights(tmp_path):
 def test_model_card_puts_measured_metrics_beside_the_papers():
     meta = presets.metadata("acai_lines", parameter_count=10)
     meta["weights"] = {"images_seen": 128000, "metrics": {"mean_distance": 5.74e-3}}
-    card = presets.model_card(meta)
+    card = presets.model_card(meta, generated=True)
     assert "| images seen | 128,000 |" in card
     assert "| mean_distance | 0.00574 | 0.00024 |" in card
     assert "| smoothness | - | 0.1 |" in card
+    # Not written by zoo_build (a saved preset, a run): measured only, no generated footer.
+    card = presets.model_card(meta, location="runs/acai_lines")
+    assert "| metric | measured |\n" in card and "| mean_distance | 0.00574 |\n" in card
+    assert "0.00024" not in card and "smoothness" not in card
+    assert "Paper figures" not in card and "do not edit" not in card
+    assert 'kl.zoo.load("runs/acai_lines")' in card
 
 
 def test_bad_names():
@@ -128,3 +140,26 @@ def test_bad_names():
         presets.check_name("acai_mnst")
     with pytest.raises(TypeError, match="must be a string"):
         presets.check_name(3)
+
+
+def test_official_run_settings_of_the_baselines():
+    """VQ-VAE on lines has latent_width 4 (d_z 256) as in the official runs/vqvae.sh; the VAE
+    presets give out posterior samples, as the official vae.py; lines record their drawing."""
+    assert presets.preset_architecture("vqvae_lines")["latent_width"] == 4
+    assert presets.preset_architecture("ae_lines")["latent_width"] == 2
+    model = presets.build("vqvae_lines")
+    assert model.latent_size == 256 and model.latent_shape == (4, 4, 16)
+    meta = zoo.describe("vqvae_lines")
+    assert meta["architecture"]["latent_size"] == 256 and "d_z 256" in meta["description"]
+    assert presets.build("vae_mnist").latent_mode == "sample"
+    assert zoo.describe("acai_lines")["dataset"]["drawing"] == "official"
+    assert presets.lines_drawing(zoo.describe("acai_lines")) == "centred"  # trained before
+    assert presets.lines_drawing(zoo.describe("vae_lines")) == "official"
+    card = (presets.ZOO_DIR / "acai_lines" / "README.md").read_text()
+    assert "| drawing | centred: these weights were trained and are scored on the centred" in card
+
+
+def test_celeba_is_trained_and_scored_on_all_its_images():
+    """The official code reads celeba-train.tfrecord (all 202,599 images) for both."""
+    assert presets.splits("celeba32") == ("all", "all")
+    assert presets.splits("mnist") == ("train", "test") == presets.splits("lines")

@@ -1,13 +1,20 @@
 """Latent samplers: what they fit, what they draw, their state, and bad input."""
 
+import json
+
 import numpy as np
 import pytest
 
 from keras_latent.sampling import (
+    ARRAYS_FILE,
+    CONFIG_FILE,
     GaussianMixtureSampler,
     LatentSampler,
     PrincipalComponentSampler,
+    describe,
+    load_sampler,
     make_sampler,
+    save_sampler,
 )
 
 
@@ -94,3 +101,66 @@ def test_bad_input_gets_clear_errors():
         PrincipalComponentSampler(seed=1.5)
     with pytest.raises(ValueError, match="unknown sampler kind"):
         LatentSampler.from_state({"kind": "flow", "latent_shape": [2]}, {})
+
+
+def test_a_seed_repeats_its_draw_and_leaves_the_samplers_own_stream():
+    codes = two_clusters(n=200)
+    for kind in ("gmm", "pca"):
+        sampler = make_sampler(kind, n_components=2, seed=5).fit(codes)
+        twin = make_sampler(kind, n_components=2, seed=5).fit(codes)
+        seeded = sampler.sample(6, seed=11)
+        np.testing.assert_array_equal(seeded, sampler.sample(6, seed=11))
+        assert not np.allclose(seeded, sampler.sample(6, seed=12))
+        np.testing.assert_array_equal(sampler.sample(4), twin.sample(4))  # stream untouched
+    with pytest.raises(TypeError, match="seed must be an int or None"):
+        sampler.sample(2, seed=1.5)
+
+
+def test_save_and_load_sampler_round_trip(tmp_path):
+    sampler = GaussianMixtureSampler(2, seed=3).fit(two_clusters(n=200))
+    config_path, arrays_path = save_sampler(sampler, tmp_path)
+    assert (config_path.name, arrays_path.name) == (CONFIG_FILE, ARRAYS_FILE)
+    restored = load_sampler(tmp_path, latent_shape=(2, 3))
+    assert restored.fitted_codes == 200 and restored.latent_shape == (2, 3)
+    np.testing.assert_array_equal(restored.sample(5, seed=0), sampler.sample(5, seed=0))
+    assert load_sampler(tmp_path / "empty") is None  # no sampler files: no sampler
+    assert describe(restored) == "Gaussian mixture (2 components, seed 3)"
+    assert describe(PrincipalComponentSampler(scale=0.5)) == (
+        "principal-component Gaussian (all components, scale 0.5)"
+    )
+
+
+def test_malformed_sampler_files_are_refused_naming_the_file(tmp_path):
+    sampler = GaussianMixtureSampler(2, seed=3).fit(two_clusters(n=200))
+    save_sampler(sampler, tmp_path)
+    config = json.loads((tmp_path / CONFIG_FILE).read_text())
+    arrays = dict(np.load(tmp_path / ARRAYS_FILE))
+    with pytest.raises(ValueError, match=r"latent_sampler.json: the latent sampler draws codes of "
+                       r"shape \(2, 3\) but the model's latent has shape \(6,\)"):  # fmt: skip
+        load_sampler(tmp_path, latent_shape=(6,))
+
+    def refused(message, config=config, arrays=arrays, error=ValueError):
+        (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
+        np.savez(tmp_path / ARRAYS_FILE, **arrays)
+        with pytest.raises(error, match=message):
+            load_sampler(tmp_path)
+
+    refused("lack covariances", arrays={k: v for k, v in arrays.items() if k != "covariances"})
+    refused(r"'means' has shape \(2, 5\), expected \(2, 6\)",
+            arrays={**arrays, "means": arrays["means"][:, :5]})  # fmt: skip
+    refused("not positive definite", arrays={**arrays, "covariances": -arrays["covariances"]})
+    refused("not finite", arrays={**arrays, "weights": np.array([np.nan, 1.0])})
+    refused("unknown sampler kind 'flow'", config={**config, "kind": "flow"})
+    refused("latent_shape must be a list", config={**config, "latent_shape": "2x3"})
+    refused("bad 'gmm' sampler config", config={**config, "colour": "red"})
+    np.savez(tmp_path / ARRAYS_FILE, **arrays)
+    (tmp_path / CONFIG_FILE).write_text("{oops")
+    with pytest.raises(ValueError, match=r"latent_sampler.json is not valid JSON"):
+        load_sampler(tmp_path)
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
+    (tmp_path / ARRAYS_FILE).write_bytes(b"not an npz file")
+    with pytest.raises(ValueError, match=r"latent_sampler.npz is not a readable .npz file"):
+        load_sampler(tmp_path)
+    (tmp_path / ARRAYS_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match=r"latent_sampler.npz does not exist"):
+        load_sampler(tmp_path)

@@ -127,7 +127,8 @@ def test_save_preset_bad_input(tmp_path):
     path = zoo.save_preset(model, tmp_path / "mine", metadata={"description": "mine"})
     meta = zoo.describe(path)
     assert meta["description"] == "mine" and meta["architecture"]["depth"] == 4
-    assert "dataset" not in meta and meta["recipe"]["optimizer"]["class_name"] == "Adam"
+    assert meta["dataset"]["data"] is None and "origin" not in meta  # nothing known
+    assert meta["recipe"]["optimizer"]["class_name"] == "Adam"
     assert np.isclose(float(zoo.load(path, weights=False).optimizer.learning_rate), 3e-4)
     with pytest.raises(TypeError, match="metadata must be a dict"):
         zoo.save_preset(model, tmp_path / "bad", metadata=["x"])
@@ -135,6 +136,8 @@ def test_save_preset_bad_input(tmp_path):
         zoo.save_preset(model, tmp_path / "bad", metadata={"when": object()})
     with pytest.raises(TypeError, match="must be a keras.Model"):
         zoo.save_preset("model", tmp_path / "bad")
+    with pytest.raises(TypeError, match="data must name what the model was trained on"):
+        zoo.save_preset(model, tmp_path / "bad", data=["mnist"])
     assert not (tmp_path / "bad").exists()
 
 
@@ -295,3 +298,168 @@ def test_load_refuses_weights_of_another_architecture(tiny_preset, tmp_path):
         zoo.load(path)
     assert str(weights) in str(error.value) and "another architecture" in str(error.value)
     assert zoo.load(path, weights=False).name == "tiny"  # the architecture alone still loads
+
+
+def card_load_argument(card):
+    """The argument of the ``kl.zoo.load(...)`` line of a model card."""
+    return json.loads(re.search(r"kl\.zoo\.load\((\"[^\"]*\")\)", card).group(1))
+
+
+def test_a_preset_fine_tuned_on_other_data_gets_its_own_card(tmp_path, random_images):
+    """Issue 26 (3): acai_mnist's weights trained on one's own shapes, saved: the card is the
+    folder's, not acai_mnist's (no MNIST, no paper figure, loads the folder)."""
+    model = zoo.load("acai_mnist")  # shipped with trained weights
+    shipped = zoo.describe(model.name)
+    model.fit(random_images(8), epochs=1, batch_size=8, verbose=0)
+    path = zoo.save_preset(model, tmp_path / "my_shapes", metadata={"weights": {"images_seen": 8}})
+    card = (path / "README.md").read_text()
+    meta = zoo.describe(path)
+    assert card.startswith("# my_shapes\n") and f"# {model.name}" not in card
+    assert meta["name"] == "my_shapes" and "paper" not in meta
+    assert meta["origin"] == {
+        "preset": model.name, "weights": "trained", "sha256": shipped["weights"]["sha256"],
+    }  # fmt: skip
+    assert f"| built from | preset `{model.name}`: its architecture, fine-tuned from" in card
+    assert "| dataset | unknown (not recorded" in card and shipped["dataset"]["summary"] not in card
+    for figure in (shipped["paper"] or {}).values():
+        assert str(figure) not in card  # 0.99 for acai_mnist
+    assert "paper" not in card.lower() and "do not edit" not in card and "zoo_build" not in card
+    assert card_load_argument(card) == str(path)
+    assert zoo.load(card_load_argument(card)).name == model.name
+    assert "| images seen | 8 |" in card
+
+
+@pytest.mark.backend  # the model's origin is a plain attribute beside each backend's tracking
+def test_the_card_names_the_data_and_loads_a_relative_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = presets.build("ae_lines")
+    card = (zoo.save_preset(model, "ae_lines", data="lines") / "README.md").read_text()
+    assert card_load_argument(card) == "./ae_lines"  # a bare name would be the shipped preset
+    assert zoo.load(card_load_argument(card), compile=False) is not None
+    assert "| built from | preset `ae_lines`: its architecture, with fresh weights" in card
+    assert "the paper's synthetic lines, generated in process" in card
+    assert "`keras_latent.datasets.load('lines')`" in card and "0.00688" not in card
+    assert zoo.describe("./ae_lines")["dataset"]["data"] == "lines"
+    path = zoo.save_preset(model, tmp_path / "runs" / "x", data="circles and squares, 32x32 PNG",
+                           location=tmp_path / "elsewhere" / "shapes")  # fmt: skip
+    card = (path / "README.md").read_text()
+    assert card.startswith("# shapes\n") and "| dataset | circles and squares, 32x32 PNG |" in card
+    assert card_load_argument(card) == str(tmp_path / "elsewhere" / "shapes")
+    assert zoo.describe(path)["dataset"] == {
+        "name": "circles and squares, 32x32 PNG", "data": None, "image_shape": [32, 32, 1],
+        "num_classes": None,
+    }  # fmt: skip
+
+
+# ------------------------------------------------------------------------- latent samplers
+@pytest.fixture
+def sampler_preset(tmp_path, random_images):
+    """A tiny preset saved with a fitted latent sampler."""
+    model = Autoencoder(**TINY, seed=3, name="tiny")
+    model.fit_sampler(random_images(30), n_components=2, seed=5)
+    record = {"dataset": "random", "split": "train"}
+    path = zoo.save_preset(
+        model, tmp_path / "presets" / "tiny", metadata={"weights": {"sampler": record}}
+    )
+    return model, path
+
+
+@pytest.mark.backend
+def test_save_preset_round_trip_with_a_latent_sampler(sampler_preset):
+    model, path = sampler_preset
+    files = ["latent_sampler.json", "latent_sampler.npz"]
+    assert sorted(p.name for p in path.iterdir()) == sorted(PRESET_FILES + files)
+    record = zoo.describe(path)["weights"]["sampler"]
+    assert {k: record[k] for k in ("kind", "n_components", "seed", "images", "dataset", "split")} \
+        == {"kind": "gmm", "n_components": 2, "seed": 5, "images": 30, "dataset": "random",
+            "split": "train"}  # fmt: skip
+    assert record["files"] == {name: sha256_file(path / name) for name in files}
+    loaded = zoo.load(path)
+    np.testing.assert_array_equal(loaded.latent_sampler.means, model.latent_sampler.means)
+    np.testing.assert_allclose(loaded.sample(4, seed=1), model.sample(4, seed=1), atol=1e-6)
+    assert zoo.load(path, weights=False).latent_sampler is None  # fresh weights: no sampler
+    again = zoo.save_preset(loaded, path.parent / "again")  # a loaded preset keeps its sampler
+    np.testing.assert_allclose(zoo.load(again).sample(2, seed=0), loaded.sample(2, seed=0))
+    with pytest.raises(ValueError, match="the model must have one"):
+        zoo.save_preset(Autoencoder(**TINY), path.parent / "bad", {"weights": {"sampler": {}}})
+
+
+def test_corrupt_or_mismatched_sampler_files_are_refused_naming_them(sampler_preset, tmp_path):
+    _, path = sampler_preset
+    tampered = shutil.copytree(path, tmp_path / "tampered")
+    with open(tampered / "latent_sampler.npz", "ab") as arrays:
+        arrays.write(b"\0")
+    with pytest.raises(ValueError, match=r"latent_sampler.npz does not match its expected sha256"):
+        zoo.load(tampered)
+    (tampered / "latent_sampler.npz").unlink()
+    with pytest.raises(FileNotFoundError, match=r"latent_sampler.npz does not exist but"):
+        zoo.load(tampered)
+
+    bare = shutil.copytree(path, tmp_path / "bare")  # nothing records the sampler's sha256
+    (bare / "metadata.json").unlink()
+    (bare / "latent_sampler.npz").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match=r"bare/latent_sampler.npz is not a readable .npz file"):
+        zoo.load(bare)
+    other = Autoencoder(**{**TINY, "latent": 2}).fit_sampler(
+        np.random.default_rng(0).uniform(-1, 1, (30, 32, 32, 1)), n_components=2
+    )
+    from keras_latent.sampling import save_sampler
+
+    save_sampler(other, bare)  # a sampler of another model's codes (8, 8, 2)
+    with pytest.raises(ValueError, match=r"latent has shape \(8, 8, 4\): a sampler of another"):
+        zoo.load(bare)
+
+
+def test_load_from_a_folder_url_fetches_the_sampler(sampler_preset, cache, tmp_path):
+    model, path = sampler_preset
+    www = tmp_path / "www"
+    shutil.copytree(path, www / "tiny")
+    with local_http_server(www) as server:
+        loaded = zoo.load(f"{server.url}/tiny", compile=False)
+        assert "/tiny/latent_sampler.npz" in server.requests
+        (www / "tiny" / "latent_sampler.npz").write_bytes(b"replaced")
+        with pytest.raises(ValueError, match="checksum mismatch|expected sha256"):
+            zoo.load(f"{server.url}/tiny", sha256=sha256_file(path / "model.weights.h5"))
+    np.testing.assert_allclose(loaded.sample(3, seed=2), model.sample(3, seed=2), atol=1e-6)
+
+
+@pytest.mark.backend
+def test_shipped_eccentric_mnist_samples_at_once():
+    """The shipped preset carries its sampler, fitted on its MNIST training codes."""
+    model = zoo.load("eccentric_mnist", compile=False)
+    assert model.latent_sampler is not None
+    record = zoo.describe("eccentric_mnist")["weights"]["sampler"]
+    assert {k: record[k] for k in ("dataset", "split", "images", "kind", "n_components", "seed")} \
+        == {"dataset": "mnist", "split": "train", "images": 60000, "kind": "gmm",
+            "n_components": 10, "seed": 0}  # fmt: skip
+    images = model.sample(8, seed=0)
+    assert images.shape == (8, 32, 32, 1) and np.isfinite(images).all()
+    np.testing.assert_array_equal(images, model.sample(8, seed=0))
+
+
+def test_every_trained_preset_that_samples_from_a_sampler_ships_one_or_says_how():
+    """Trained presets of deterministic autoencoders ship a sampler where their training data
+    were at hand when the zoo was built; on the others ``sample`` names ``fit_sampler``."""
+    shipped = []
+    for name, entry in zoo.list_presets(details=True).items():
+        folder = zoo.presets_dir() / name
+        meta = zoo.describe(name)
+        prior = meta["model"]["class"] in ("VAE", "AAE", "WAE")
+        has = (folder / "latent_sampler.json").is_file()
+        assert not (has and (prior or not entry["weights"])), name
+        assert has == bool((meta.get("weights") or {}).get("sampler")), name
+        if has:
+            shipped.append(name)
+        elif entry["weights"] and not prior:
+            with pytest.raises(RuntimeError, match=r"call model.fit_sampler\(x_train"):
+                zoo.load(name, compile=False).sample(1)
+    assert "eccentric_mnist" in shipped
+
+
+def test_file_names_agree_with_the_modules_that_write_them():
+    # zoo names a run's checkpoint itself: importing keras_latent.training imports Keras, which
+    # listing the zoo must not need (keras-latent list starts without a backend).
+    from keras_latent import saving, training
+
+    assert zoo.CHECKPOINT_FILE == training.CHECKPOINT_FILE
+    assert (zoo.CONFIG_FILE, zoo.WEIGHTS_FILE) == (saving.CONFIG_FILE, saving.WEIGHTS_FILE)

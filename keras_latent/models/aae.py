@@ -57,6 +57,7 @@ class AAE(Autoencoder):
     """
 
     loss_names = ("reconstruction", "adversarial", "discriminator", "discriminator_accuracy")
+    samples_from_prior = True  # sample() draws from the prior, no fitted sampler
 
     def __init__(
         self,
@@ -106,7 +107,8 @@ class AAE(Autoencoder):
         }
 
     def sample(self, n, seed=None, batch_size=256):
-        """``n`` images decoded from ``z ~ N(0, I)``."""
+        """``n`` images decoded from ``z ~ N(0, I)``; an int ``seed`` repeats
+        its draw (see ``models.prior.sample_prior``)."""
         return sample_prior(self, n, seed=seed, batch_size=batch_size)
 
     def get_config(self):

@@ -7,7 +7,15 @@ path trains on TensorFlow, JAX and PyTorch.
 
 When ``fit`` is given labels, a linear probe (one dense layer on the stop-gradient flattened
 latent, softmax cross-entropy) trains alongside, as in the paper's representation evaluation;
-its gradient never reaches the autoencoder.
+its gradient never reaches the autoencoder. Its metrics (``probe_loss``, ``probe_accuracy``) are
+logged only by steps that get labels: ``fit`` without labels logs none.
+
+Sampling: a deterministic autoencoder (this class and every subclass without a prior: ACAI,
+dropout, denoising, eccentric, RAE, IRMAE, VQ-VAE) has no latent distribution of its own, so
+``sample`` decodes codes drawn from a latent sampler fitted ex post on training codes
+(``fit_sampler``; Ghosh et al. 2020). VAE, AAE and WAE override ``sample`` to draw from their
+``N(0, std^2 I)`` prior (``samples_from_prior = True``). Every model's ``sample`` has the
+signature ``sample(n, seed=None, batch_size=256)``.
 
 Every training step also returns a few statistics of its batch (:func:`batch_statistics`),
 which ``fit``'s first callback (``callbacks.StepCheck``) checks and removes: a later batch of
@@ -16,27 +24,27 @@ clear error, before any later callback (a checkpoint) of the step runs.
 """
 
 import warnings
-from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_latent import callbacks as callbacks_lib
-from keras_latent import distribute, hardware, validation
+from keras_latent import distribute, hardware, sampling, validation
 from keras_latent.architectures import build_decoder, build_encoder
 from keras_latent.datasets.feeding import without_autotune
-from keras_latent.files import atomic_path, read_json, write_json
 from keras_latent.models.precision import float32
 from keras_latent.principal_components import principal_components
-from keras_latent.sampling import LatentSampler, make_sampler
+from keras_latent.sampling import load_sampler, make_sampler, save_sampler
 
 # Adam as in the official TF1 code: lr 1e-4, epsilon 1e-8 (Keras' default epsilon is 1e-7).
 LEARNING_RATE = 1e-4
 ADAM_EPSILON = 1e-8
-# Files of a fitted latent sampler inside a .keras file's assets.
-SAMPLER_CONFIG = "latent_sampler.json"
-SAMPLER_ARRAYS = "latent_sampler.npz"
+# Files of a fitted latent sampler inside a .keras file's assets (and a preset folder).
+SAMPLER_CONFIG = sampling.CONFIG_FILE
+SAMPLER_ARRAYS = sampling.ARRAYS_FILE
+# Logged by the linear probe, only by steps that get labels.
+PROBE_METRICS = ("probe_loss", "probe_accuracy")
 
 # Keras warns when a variable gets no gradient; the linear probe gets none when ``fit`` has no
 # labels, as intended. ``fit`` silences exactly that warning (any other variable still shows).
@@ -66,6 +74,8 @@ class Autoencoder(keras.Model):
     """
 
     loss_names = ("reconstruction",)
+    samples_from_prior = False
+    """True where ``sample`` draws from the model's prior, not from a fitted latent sampler."""
 
     def __init__(
         self,
@@ -151,7 +161,8 @@ class Autoencoder(keras.Model):
                     "labels were given but the model has no linear probe: construct it with "
                     "num_classes=K"
                 )
-            z = ops.stop_gradient(ops.reshape(y_pred["latent"], (-1, self.latent_size)))
+            features = y_pred.get("probe_features", y_pred["latent"])  # the VAE may differ
+            z = ops.stop_gradient(ops.reshape(features, (-1, self.latent_size)))
             logits = float32(self.probe(z))
             labels = ops.reshape(y, (-1,))
             if training:  # out-of-range labels are reported by the step check, after the step
@@ -165,9 +176,14 @@ class Autoencoder(keras.Model):
         return distribute.scale_loss(total)  # / replicas under tf.distribute (Keras sums them)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Keras' metric results; in a training step, plus the batch's statistics
-        (:func:`batch_statistics`) for ``callbacks.StepCheck``."""
+        """Keras' metric results, without the probe's where the step has no labels (``y`` is
+        None when the step function is traced, so compiled steps decide once); in a training
+        step, plus the batch's statistics (:func:`batch_statistics`) for
+        ``callbacks.StepCheck``."""
         logs = super().compute_metrics(x, y, y_pred, sample_weight)
+        if y is None:
+            for name in PROBE_METRICS:
+                logs.pop(name, None)
         if getattr(self, "_training_step", False):
             logs.update(batch_statistics(x, y, self.num_classes))
         return logs
@@ -204,10 +220,13 @@ class Autoencoder(keras.Model):
         the probe is left as it is, and Keras' warning that it has no gradient is silenced).
         Every step is checked by a ``callbacks.StepCheck`` put first among ``callbacks``: a bad
         batch raises ``validation.BadBatchError``, a NaN loss ``validation.NonFiniteLossError``.
+        Training discards a fitted latent sampler (it described the codes of the weights before
+        training): call ``fit_sampler`` again to sample.
         """
         self._check_data(x, y, kwargs.get("validation_data"))
         if not self.compiled:
             self.compile()
+        self.latent_sampler = None
         hardware.warn_if_slow({self.encoder.compute_dtype, self.decoder.compute_dtype})
         x = without_autotune(x)  # no tf.data autotune stall (keras_latent.datasets.feeding)
         if "validation_data" in kwargs:
@@ -226,7 +245,9 @@ class Autoencoder(keras.Model):
             )
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """Keras' ``train_on_batch``, raising as ``fit`` does for a bad batch or a NaN loss."""
+        """Keras' ``train_on_batch``, raising as ``fit`` does for a bad batch or a NaN loss (and
+        discarding a fitted latent sampler, as ``fit`` does)."""
+        self.latent_sampler = None
         logs = super().train_on_batch(x, y, sample_weight, class_weight, return_dict=True)
         validation.check_step(logs, "train_on_batch", self.num_classes)
         return logs if return_dict else self._flatten_metrics_in_order(logs)
@@ -310,42 +331,39 @@ class Autoencoder(keras.Model):
 
         ``kind``: "gmm" (``GaussianMixtureSampler``, 10 components by default) or "pca"
         (``PrincipalComponentSampler``); ``kwargs`` go to the sampler. The fitted sampler is
-        kept in ``.keras`` files (not in weights-only files: refit it after ``load_weights``).
-        Returns the sampler.
+        kept in ``.keras`` files and preset folders (``keras_latent.zoo.save_preset``), not in
+        weights-only files: refit it after ``load_weights``. Returns the sampler.
         """
         sampler = make_sampler(kind, **kwargs)
         sampler.fit(self.encode(x, batch_size))
         self.latent_sampler = sampler
         return sampler
 
-    def sample(self, n, batch_size=256):
-        """Decode ``n`` codes drawn from the fitted latent sampler: ``(n, H, W, C)``."""
+    def sample(self, n, seed=None, batch_size=256):
+        """Decode ``n`` codes drawn from the fitted latent sampler: ``(n, H, W, C)``.
+
+        ``seed=None``: the sampler's next draws (successive calls differ; a sampler fitted with
+        a seed repeats its sequence from the fit or the load). An int: a fresh draw of that
+        seed, the same images for the same seed, leaving the sampler's own stream untouched.
+        """
         if self.latent_sampler is None:
             raise RuntimeError(
                 f"{type(self).__name__} has no latent sampler: call "
                 "model.fit_sampler(x_train, kind='gmm' or 'pca') on training images first"
             )
-        return self.decode(self.latent_sampler.sample(n), batch_size)
+        return self.decode(self.latent_sampler.sample(n, seed=seed), batch_size)
 
     def save_assets(self, dir_path):
         """Keras saving hook: write the fitted latent sampler (if any) beside the weights."""
-        if self.latent_sampler is None:
-            return
-        config, arrays = self.latent_sampler.state()
-        folder = Path(dir_path)
-        with atomic_path(folder / SAMPLER_ARRAYS) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-        write_json(folder / SAMPLER_CONFIG, config)
+        if self.latent_sampler is not None:
+            save_sampler(self.latent_sampler, dir_path)
 
     def load_assets(self, dir_path):
-        """Keras loading hook: restore the latent sampler saved by ``save_assets``."""
-        folder = Path(dir_path)
-        if not (folder / SAMPLER_CONFIG).exists():
-            return
-        with np.load(folder / SAMPLER_ARRAYS) as arrays:
-            self.latent_sampler = LatentSampler.from_state(
-                read_json(folder / SAMPLER_CONFIG), dict(arrays)
-            )
+        """Keras loading hook: restore the latent sampler saved by ``save_assets`` (refused,
+        naming the file, where it is malformed or of another latent shape)."""
+        sampler = load_sampler(dir_path, latent_shape=self.latent_shape)
+        if sampler is not None:
+            self.latent_sampler = sampler
 
     @staticmethod
     def _map_batches(network, x, batch_size):

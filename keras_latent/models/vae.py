@@ -13,10 +13,19 @@ over the batch):
 - ``loss = reconstruction + beta * kl``, ``beta = 1``.
 
 Images map back to [-1, 1] as ``2 * sigmoid(logits) - 1 = tanh(logits / 2)``
-(``reconstruction`` in ``call``, ``decode``). ``encode`` returns the posterior mean ``mu`` (the
-official code interpolates between posterior samples; the mean is deterministic), and
-``training=False`` decodes ``mu``.
+(``reconstruction`` in ``call``, ``decode``); ``training=False`` decodes ``mu``.
 ``sample(n)`` decodes draws from the N(0, I) prior.
+
+The codes a VAE gives out (``latent_mode``):
+
+- ``"mean"`` (the class's default): ``encode`` returns the posterior mean ``mu``, deterministic;
+  the in-training linear probe reads ``mu``. This project's choice.
+- ``"sample"`` (the official ``vae.py``, and the ``vae_*`` presets, which reproduce the
+  paper's figures): ``encode`` returns a posterior sample ``mu + exp(log_var / 2) * eps``, so
+  interpolation, clustering and frozen-latent probes see samples as the paper's Table 1 and
+  Table 2 did, and ``reconstruct`` decodes a sample (the official ``ae`` output); the
+  in-training probe reads the encoder's convolutional output ``h`` before the
+  heads (the official ``single_layer_classifier(stop_gradient(encode))``).
 """
 
 import keras
@@ -29,6 +38,7 @@ from keras_latent.models.base import Autoencoder
 from keras_latent.models.prior import sample_prior
 
 BETA = 1.0
+LATENT_MODES = ("mean", "sample")
 
 
 def bernoulli_nll(targets, logits):
@@ -48,17 +58,24 @@ class VAE(Autoencoder):
 
     Args:
         beta: weight of the KL term (>= 0; 1 is the ELBO).
+        latent_mode: ``"mean"`` (default) or ``"sample"`` (the official code's): what ``encode``
+            returns and what the in-training probe reads (see the module docstring).
 
     ``call(x)`` returns ``latent`` (``mu`` in the spatial latent shape), ``mean`` and
-    ``log_variance`` (flattened), ``logits`` and ``reconstruction`` (``2 sigmoid(logits) - 1``).
+    ``log_variance`` (flattened), ``logits``, ``reconstruction`` (``2 sigmoid(logits) - 1``)
+    and ``probe_features`` (what the in-training probe reads: ``mu``, or ``h`` flattened).
     """
 
     loss_names = ("reconstruction", "kl")
+    samples_from_prior = True  # sample() draws from the prior, no fitted sampler
 
-    def __init__(self, *args, beta=BETA, **kwargs):
+    def __init__(self, *args, beta=BETA, latent_mode="mean", **kwargs):
         beta = checks.real("beta", beta, low=0.0)
+        if latent_mode not in LATENT_MODES:
+            raise ValueError(f"latent_mode must be one of {LATENT_MODES}, got {latent_mode!r}")
         super().__init__(*args, **kwargs)
         self.beta = beta
+        self.latent_mode = latent_mode
         self.mean_head = keras.layers.Dense(self.latent_size, name="mean_head")
         self.log_variance_head = keras.layers.Dense(self.latent_size, name="log_variance_head")
         self.mean_head.build((None, self.latent_size))
@@ -70,7 +87,8 @@ class VAE(Autoencoder):
         return self.mean_head(h), self.log_variance_head(h)
 
     def call(self, x, training=False):
-        mean, log_variance = self.posterior(x, training=training)
+        h = ops.reshape(self.encoder(x, training=training), (-1, self.latent_size))
+        mean, log_variance = self.mean_head(h), self.log_variance_head(h)
         z = mean
         if training:
             eps = distribute.replica_normal(ops.shape(mean), self.seed_generator, dtype=mean.dtype)
@@ -82,6 +100,7 @@ class VAE(Autoencoder):
             "log_variance": log_variance,
             "logits": logits,
             "reconstruction": ops.tanh(0.5 * logits),  # 2 sigmoid(logits) - 1
+            "probe_features": h if self.latent_mode == "sample" else mean,
         }
 
     def loss_terms(self, x, outputs, training):
@@ -93,19 +112,28 @@ class VAE(Autoencoder):
         return total, {"reconstruction": reconstruction, "kl": kl}
 
     # -------------------------------------------------------------- numpy in, numpy out
-    def encode(self, x, batch_size=256):
-        """Images -> posterior means ``mu``, shape ``(n, *latent_shape)``."""
+    def encode(self, x, batch_size=256, seed=None):
+        """Images -> codes ``(n, *latent_shape)``: the posterior means ``mu`` (``latent_mode``
+        "mean"), or posterior samples ``mu + exp(log_var / 2) * eps`` ("sample"), ``eps`` drawn
+        with ``np.random.default_rng(seed)`` (an int ``seed`` repeats the draw)."""
         h = super().encode(x, batch_size).reshape(-1, self.latent_size)
-        means = self._map_batches(lambda b, training: self.mean_head(b), h, batch_size)
-        return means.reshape((-1, *self.latent_shape))
+        codes = self._map_batches(lambda b, training: self.mean_head(b), h, batch_size)
+        if self.latent_mode == "sample":
+            log_variance = self._map_batches(
+                lambda b, training: self.log_variance_head(b), h, batch_size
+            )
+            eps = np.random.default_rng(seed).standard_normal(codes.shape).astype("float32")
+            codes = codes + np.exp(0.5 * log_variance) * eps
+        return codes.reshape((-1, *self.latent_shape))
 
     def decode(self, z, batch_size=256):
         """Latents -> images ``2 * sigmoid(logits) - 1 = tanh(logits / 2)`` in [-1, 1]."""
         return np.tanh(0.5 * super().decode(z, batch_size))
 
     def sample(self, n, seed=None, batch_size=256):
-        """``n`` images decoded from ``z ~ N(0, I)``."""
+        """``n`` images decoded from ``z ~ N(0, I)``; an int ``seed`` repeats
+        its draw (see ``models.prior.sample_prior``)."""
         return sample_prior(self, n, seed=seed, batch_size=batch_size)
 
     def get_config(self):
-        return {**super().get_config(), "beta": self.beta}
+        return {**super().get_config(), "beta": self.beta, "latent_mode": self.latent_mode}

@@ -68,6 +68,7 @@ class WAE(Autoencoder):
     """
 
     loss_names = ("reconstruction", "mmd")
+    samples_from_prior = True  # sample() draws from the prior, no fitted sampler
 
     def __init__(
         self,
@@ -96,7 +97,8 @@ class WAE(Autoencoder):
         return total, {"reconstruction": reconstruction, "mmd": mmd}
 
     def sample(self, n, seed=None, batch_size=256):
-        """``n`` images decoded from ``z ~ N(0, prior_std^2 I)``."""
+        """``n`` images decoded from ``z ~ N(0, prior_std^2 I)``; an int ``seed`` repeats
+        its draw (see ``models.prior.sample_prior``)."""
         return sample_prior(self, n, seed=seed, std=self.prior_std, batch_size=batch_size)
 
     def get_config(self):

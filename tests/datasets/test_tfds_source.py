@@ -10,7 +10,10 @@ import keras_latent as kl
 from keras_latent.datasets import tfds_source
 from keras_latent.datasets.preprocess import preprocess
 
-tfds = pytest.importorskip("tensorflow_datasets")
+tfds = pytest.importorskip(
+    "tensorflow_datasets",
+    reason="needs tensorflow-datasets, not in the test extra (pip install tensorflow-datasets)",
+)
 REAL_LOCATE = tfds_source.locate  # the dataset tests' autouse fixture replaces it
 BUILDER = "tensorflow_datasets.core.dataset_builder.DatasetBuilder"
 

@@ -165,6 +165,51 @@ def test_fit_without_labels_leaves_the_probe_alone_without_a_warning(random_imag
         np.testing.assert_array_equal(got, want)
 
 
+def test_probe_metrics_are_logged_only_when_fit_gets_labels(random_images):
+    model = tiny_ae(num_classes=3)
+    x, y = random_images(8), np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    unlabelled = model.fit(x, batch_size=4, epochs=2, verbose=0).history
+    assert "probe_accuracy" not in unlabelled and "probe_loss" not in unlabelled
+    assert set(unlabelled) == {"loss", "reconstruction"}
+    labelled = model.fit(x, y, batch_size=4, epochs=2, verbose=0).history
+    assert len(labelled["probe_accuracy"]) == 2 and labelled["probe_loss"][-1] > 0
+    assert "probe_loss" not in model.evaluate(x, batch_size=4, verbose=0, return_dict=True)
+    assert "probe_loss" in model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+
+
+def test_every_models_sample_has_one_signature():
+    import inspect
+
+    from keras_latent import models
+
+    classes = [c for c in vars(models).values() if isinstance(c, type)]
+    classes = [c for c in classes if issubclass(c, Autoencoder)]
+    assert len(classes) == 11
+    for model_class in classes:
+        parameters = inspect.signature(model_class.sample).parameters
+        assert [(p.name, p.default) for p in list(parameters.values())[1:]] == [
+            ("n", inspect.Parameter.empty),
+            ("seed", None),
+            ("batch_size", 256),
+        ], model_class
+    priors = {c.__name__ for c in classes if c.samples_from_prior}
+    assert priors == {"VAE", "AAE", "WAE"}
+
+
+def test_a_seeded_sample_repeats_and_leaves_the_samplers_stream(random_images):
+    model = tiny_ae()
+    x = random_images(40)
+    model.fit_sampler(x, n_components=3, seed=0)
+    twin = tiny_ae()
+    twin.set_weights(model.get_weights())
+    twin.fit_sampler(x, n_components=3, seed=0)
+    seeded = model.sample(4, seed=7)
+    np.testing.assert_array_equal(seeded, model.sample(4, seed=7))
+    assert not np.allclose(seeded, model.sample(4, seed=8))
+    np.testing.assert_allclose(model.sample(3), twin.sample(3), atol=1e-6)  # stream untouched
+    assert not np.allclose(model.sample(3), model.sample(3))  # no seed: new draws
+
+
 def test_bad_latents_and_arguments():
     model = tiny_ae()
     with pytest.raises(ValueError, match="latents must have shape"):

@@ -114,3 +114,43 @@ def test_keras_round_trip(tmp_path):
 def test_negative_beta_is_refused(beta):
     with pytest.raises(ValueError, match="beta"):
         tiny_vae(beta=beta)
+
+
+def test_sample_mode_encodes_posterior_samples_as_the_official_code():
+    model = tiny_vae(latent_mode="sample")
+    x = lines(5)
+    mean, log_variance = (numpy(v) for v in model.posterior(keras.ops.convert_to_tensor(x)))
+    z = model.encode(x, seed=4)
+    eps = np.random.default_rng(4).standard_normal(mean.shape)
+    expected = mean + np.exp(0.5 * log_variance) * eps
+    np.testing.assert_allclose(z.reshape(5, -1), expected, atol=1e-5)
+    np.testing.assert_array_equal(z, model.encode(x, seed=4))
+    assert not np.allclose(model.encode(x), model.encode(x))  # fresh draws without a seed
+    assert z.shape == (5, *model.latent_shape)
+    # call(training=False) still decodes the mean; reconstruct decodes what encode gives
+    inference = numpy(model(keras.ops.convert_to_tensor(x), training=False)["reconstruction"])
+    np.testing.assert_allclose(inference, model.decode(mean), atol=1e-5)
+    assert not np.allclose(model.reconstruct(x), inference, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["mean", "sample"])
+def test_in_training_probe_reads_the_official_features(mode):
+    """Official: the probe reads the encoder's output h before the heads; "mean": mu."""
+    model = tiny_vae(latent_mode=mode, num_classes=3)
+    x = keras.ops.convert_to_tensor(lines(4))
+    outputs = model(x, training=False)
+    h = numpy(model.encoder(x, training=False)).reshape(4, -1)
+    expected = h if mode == "sample" else numpy(outputs["mean"])
+    np.testing.assert_allclose(numpy(outputs["probe_features"]), expected, atol=1e-5)
+    model.compile()
+    history = model.fit(lines(16), np.arange(16) % 3, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["probe_loss"]).all()
+
+
+def test_latent_mode_is_serialised_and_checked(tmp_path):
+    model = tiny_vae(latent_mode="sample")
+    assert VAE.from_config(model.get_config()).latent_mode == "sample"
+    model.save(tmp_path / "vae.keras")
+    assert keras.models.load_model(tmp_path / "vae.keras").latent_mode == "sample"
+    with pytest.raises(ValueError, match="latent_mode must be one of"):
+        tiny_vae(latent_mode="posterior")

@@ -1,0 +1,112 @@
+"""Fit the latent samplers that trained presets ship, so ``sample`` works on them at once.
+
+python -m keras_latent.zoo_samplers --data-dir ../shared/data/mnist   # every preset that can
+python -m keras_latent.zoo_samplers eccentric_mnist --data-dir DIR    # only these presets
+python -m keras_latent.zoo_samplers --refit --data-dir DIR            # refit those that have one
+
+A preset can ship a sampler when it has trained weights and its model samples from a fitted
+latent sampler rather than a prior (``samples_from_prior`` False: every deterministic
+autoencoder; VAE, AAE and WAE sample their prior and need none). Its sampler is
+:data:`keras_latent.sampling.PRESET_RECIPE` (a 10-component Gaussian mixture, seed 0) fitted on
+the codes of its dataset's whole training split, loaded with ``keras_latent.datasets.load``
+(lines: the fixed generated training set; image data: from ``--data-dir`` or
+``$KERAS_LATENT_DATA``), and added to the preset folder with
+:func:`keras_latent.zoo.add_sampler`, which records in ``metadata["weights"]["sampler"]`` the
+dataset, split, number of images, kind, components, seed and this command. A preset whose
+training data are not found is skipped and reported; the exit status is 1 when one named on
+the command line could not be given a sampler.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from keras_latent import presets, sampling, saving, zoo
+
+SPLIT = "train"
+
+
+def candidates(root):
+    """The presets under ``root`` that have trained weights and sample from a fitted sampler."""
+    names = []
+    for folder in sorted(Path(root).iterdir()):
+        meta = zoo.read_metadata(folder) if (folder / zoo.CONFIG_FILE).is_file() else {}
+        if meta.get("weights") and (folder / zoo.WEIGHTS_FILE).is_file() and not _prior(meta):
+            names.append(folder.name)
+    return names
+
+
+def _prior(meta):
+    from keras_latent import models
+
+    model_class = getattr(models, (meta.get("model") or {}).get("class") or "", None)
+    return bool(getattr(model_class, "samples_from_prior", False))
+
+
+def fit_preset_sampler(folder, data_dir=None, recipe=None):
+    """Fit ``recipe`` (default :data:`~keras_latent.sampling.PRESET_RECIPE`) on the codes of the
+    training split of preset ``folder``'s dataset and add it to the folder. Returns the
+    metadata record. Raises FileNotFoundError or ValueError where the data are not found."""
+    from keras_latent import datasets
+
+    folder = Path(folder)
+    meta = zoo.read_metadata(folder)
+    data = (meta.get("dataset") or {}).get("data")
+    if data is None:
+        raise ValueError(f"{folder / zoo.METADATA_FILE} names no dataset to fit a sampler on")
+    # The weights (checked against their sha256), not a sampler the folder may hold already.
+    model = saving.model_from_folder(folder)
+    zoo._check_weights(folder, meta, None)
+    saving.load_weights(model, folder, missing=f"{folder / zoo.WEIGHTS_FILE} does not exist")
+    if getattr(model, "samples_from_prior", True):
+        raise ValueError(f"{folder.name} samples from its prior: it needs no fitted sampler")
+    x, _ = datasets.load(data, SPLIT, data_dir=data_dir)
+    recipe = dict(sampling.PRESET_RECIPE if recipe is None else recipe)
+    sampler = model.fit_sampler(x, **recipe)
+    command = f"python -m keras_latent.zoo_samplers {folder.name}"
+    if data != "lines":
+        command += " --data-dir DATA_DIR"
+    record = {"dataset": data, "split": SPLIT, "images": int(len(x)), "command": command}
+    return zoo.add_sampler(folder, sampler, record)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_latent.zoo_samplers", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("names", nargs="*", help="presets (default: every one that can)")
+    parser.add_argument("--data-dir", type=Path, help="folder of the datasets' files")
+    parser.add_argument("--root", type=Path, default=presets.ZOO_DIR, help="the zoo folder")
+    parser.add_argument("--refit", action="store_true", help="refit presets that have one")
+    args = parser.parse_args(argv)
+    if not args.root.is_dir():
+        print(f"error: {args.root} is not a folder", file=sys.stderr)
+        return 2
+    able = candidates(args.root)
+    names = args.names or able
+    failed = False
+    for name in names:
+        folder = args.root / name
+        if name not in able:
+            print(f"{name}: skipped: not a trained preset that samples from a fitted sampler")
+            failed = True
+            continue
+        if not args.refit and (folder / sampling.CONFIG_FILE).is_file():
+            print(f"{name}: has a sampler already (--refit to fit it again)")
+            continue
+        try:
+            record = fit_preset_sampler(folder, args.data_dir)
+        except (FileNotFoundError, ValueError) as error:
+            print(f"{name}: skipped: no sampler fitted: {error}")
+            failed = failed or bool(args.names)
+            continue
+        print(
+            f"{name}: fitted a {record['kind']} sampler ({record['n_components']} components, "
+            f"seed {record['seed']}) on the codes of {record['images']:,} {record['dataset']} "
+            f"{record['split']} images: wrote {', '.join(record['files'])}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
