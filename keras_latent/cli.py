@@ -188,6 +188,9 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 130
+    except BrokenPipeError:  # the reader went away (`keras-latent list | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def hide_framework_logs():

@@ -657,3 +657,20 @@ def test_verbose_goes_before_or_after_the_command(capsys):
     assert cli.main(["list", "-v", "--json"]) == 0
     assert cli.main(["list"]) == 0
     assert "acai_mnist" in capsys.readouterr().out
+
+
+def test_list_into_a_closed_pipe_stops_quietly():
+    """``keras-latent list | head -1``: no BrokenPipeError traceback on stderr."""
+    listing = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from keras_latent import cli; sys.exit(cli.main(['list']))",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    listing.stdout.close()  # the reader is gone before the listing is written
+    stderr = listing.stderr.read().decode()
+    assert listing.wait(timeout=120) in (0, 1)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
