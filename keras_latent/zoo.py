@@ -247,12 +247,7 @@ def _load_sampler(model, folder, meta):
                 f"{path} does not exist but {METADATA_FILE} records it: the preset's latent "
                 "sampler is incomplete (copy the whole preset folder)"
             )
-        actual = sha256_file(path)
-        if actual != str(expected).lower():
-            raise ValueError(
-                f"{path} does not match its expected sha256 ({actual} != {expected}): a corrupt "
-                "or replaced file"
-            )
+        _check_sha256(path, expected)
     sampler = sampling.load_sampler(folder, latent_shape=model.latent_shape)
     if sampler is not None:
         model.latent_sampler = sampler
@@ -319,12 +314,17 @@ def _check_weights(folder, meta, sha256):
     path = Path(folder) / WEIGHTS_FILE
     expected = sha256 or (meta.get("weights") or {}).get("sha256")
     if expected and path.is_file():
-        actual = sha256_file(path)
-        if actual != expected.lower():
-            raise ValueError(
-                f"{path} does not match its expected sha256 ({actual} != {expected}): a corrupt "
-                "or replaced file"
-            )
+        _check_sha256(path, expected)
+
+
+def _check_sha256(path, expected):
+    """Refuse (ValueError, naming it) a file whose sha256 is not ``expected``."""
+    actual = sha256_file(path)
+    if actual != str(expected).lower():
+        raise ValueError(
+            f"{path} does not match its expected sha256 ({actual} != {expected}): a corrupt "
+            "or replaced file"
+        )
 
 
 def _optimizer(folder, meta):
