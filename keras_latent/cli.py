@@ -8,6 +8,7 @@
     keras-latent interpolate runs/acai_lines --pairs 8
     keras-latent sample runs/vae_mnist --n 64
     keras-latent campaign campaign --data-dir ../shared/data/mnist
+    keras-latent push runs/acai_mnist hf://me/acai_mnist --private
 
 ``train`` writes a preset folder (``config.json``, ``model.weights.h5``, ``metadata.json``,
 ``README.md``: ``keras_latent.zoo.load(folder)`` works) plus ``metrics.json``, a figure
@@ -42,7 +43,7 @@ EVALUATE_EVERY = 1024
 """Steps between in-training test evaluations (65,536 images at batch 64: the official code's
 64 kimg report interval, at which the paper's Table 2 probe accuracies were logged)."""
 POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
-BACKEND_FREE = ("list",)
+BACKEND_FREE = ("list", "push")
 """Commands that need no Keras backend: they import neither TensorFlow, JAX nor PyTorch."""
 FRAMEWORK_LOGGERS = ("tensorflow", "jax", "absl")
 """Python loggers of the frameworks, set to errors only unless ``--verbose``."""
@@ -52,6 +53,16 @@ FRAMEWORK_LOG_LINE = re.compile(
 )
 """A C++ log line of TensorFlow or XLA (absl's format), or absl's note before its setup."""
 VERBOSE_HELP = "show TensorFlow's, JAX's and XLA's own log lines (hidden by default)"
+EVALUATION_DEFAULTS = {"probe_epochs": 10, "kmeans_restarts": 1000}
+"""``evaluate``'s frozen-latent probe epochs and K-means restarts where neither the command line
+nor the model's metadata (``weights.evaluation``) gives them (see :func:`evaluation_settings`)."""
+EVALUATION_FLAGS = {"probe_epochs": "--probe-epochs", "kmeans_restarts": "--kmeans-restarts"}
+EVALUATION_SOURCES = {
+    "given": "given on the command line",
+    "recorded": "recorded in the model's metadata.json (weights.evaluation)",
+    "default": "the command's default",
+}
+"""Where an evaluation setting came from, in words (``metrics.json`` records the key)."""
 
 
 def plain(text):
@@ -99,6 +110,18 @@ def main(argv=None):
         "batch 64; 0: none)",
     )
     train.add_argument(
+        "--log-dir",
+        type=Path,
+        help="write TensorBoard logs there (outside --output): losses, probe metrics, learning "
+        "rate, images/s and test evaluations by global step (a resumed run continues them)",
+    )
+    train.add_argument(
+        "--log-images-every",
+        type=int,
+        help="with --log-dir, steps between image summaries: reconstructions and "
+        "interpolations of fixed images (default: --checkpoint-every; 0: none)",
+    )
+    train.add_argument(
         "--dtype-policy",
         choices=POLICIES,
         help="Keras dtype policy (default float32; the mixed ones are faster only on hardware "
@@ -112,10 +135,16 @@ def main(argv=None):
     evaluate.add_argument("--pairs", type=int, default=256, help="test pairs (lines; paper 256)")
     evaluate.add_argument("--method", choices=("linear", "slerp"), default="linear")
     evaluate.add_argument(
-        "--probe-epochs", type=int, default=10, help="epochs of the frozen-latent probe"
+        "--probe-epochs",
+        type=int,
+        help="epochs of the frozen-latent probe (default: the setting the preset's metadata "
+        f"records under weights.evaluation, else {EVALUATION_DEFAULTS['probe_epochs']})",
     )
     evaluate.add_argument(
-        "--kmeans-restarts", type=int, default=1000, help="K-means restarts (paper: 1000)"
+        "--kmeans-restarts",
+        type=int,
+        help="K-means restarts (paper: 1000; default: the preset's recorded setting, else "
+        f"{EVALUATION_DEFAULTS['kmeans_restarts']})",
     )
 
     interpolate = commands.add_parser("interpolate", help="draw latent interpolations")
@@ -157,6 +186,17 @@ def main(argv=None):
         "--status", action="store_true", help="print where the campaign stands; train nothing"
     )
 
+    push = commands.add_parser(
+        "push", help="upload a preset or finished run folder to the Hugging Face Hub"
+    )
+    push.add_argument("folder", type=Path, help="preset or finished run folder")
+    push.add_argument("handle", help="hf://owner/repo (created if needed)")
+    push.add_argument(
+        "--private", action="store_true", help="create the repository private (a new one only)"
+    )
+    push.add_argument("-m", "--message", help="commit message")
+    push.add_argument("--token", help="Hub token (default: HF_TOKEN, else `hf auth login`'s)")
+
     for command in commands.choices.values():  # before or after the command's name
         command.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
@@ -173,6 +213,7 @@ def main(argv=None):
         "interpolate": run_interpolate,
         "sample": run_sample,
         "campaign": run_campaign,
+        "push": run_push,
     }
     try:
         return commands[args.command](args) or 0
@@ -234,6 +275,23 @@ def run_campaign(args):
     return campaign.main(args.folder, data_dir=args.data_dir, status_only=args.status)
 
 
+def run_push(args):
+    """Upload ``args.folder`` to the Hub repository ``args.handle`` (``keras_latent.zoo.push``);
+    a missing ``huggingface_hub``, a refused token or an unreachable Hub exits with status 2."""
+    from keras_latent import zoo
+
+    try:
+        url = zoo.push(
+            args.folder, args.handle, token=args.token, private=args.private,
+            commit_message=args.message,
+        )  # fmt: skip
+    except (ImportError, PermissionError, ConnectionError) as error:
+        print(f"keras-latent push: error: {error}", file=sys.stderr)
+        return 2
+    print(f"pushed {args.folder} to {args.handle}: {url}")
+    return 0
+
+
 def run_list(args):
     from keras_latent import zoo
 
@@ -256,8 +314,12 @@ def run_train(args):
         if value is not None and value < (0 if option == "seed" else 1):
             flag = "--" + option.replace("_", "-")
             raise ValueError(f"{flag} must be >= {0 if option == 'seed' else 1}, got {value}")
-    if args.eval_every < 0:
-        raise ValueError(f"--eval-every must be >= 0, got {args.eval_every}")
+    for option in ("eval_every", "log_images_every"):
+        value = getattr(args, option)
+        if value is not None and value < 0:
+            raise ValueError(f"--{option.replace('_', '-')} must be >= 0, got {value}")
+    if args.log_images_every is not None and args.log_dir is None:
+        raise ValueError("--log-images-every needs --log-dir DIR, the folder of the logs")
     output = args.output or Path("runs") / name
     with training.stop_on_signals() as stop:
         state = train_run(
@@ -271,6 +333,8 @@ def run_train(args):
             evaluate_every=args.eval_every,
             eval_pairs=args.eval_pairs,
             stop=stop,
+            log_dir=args.log_dir,
+            log_images_every=args.log_images_every,
         )
     if stop.is_set() and not state.get("finished"):
         print(
@@ -284,7 +348,7 @@ def run_train(args):
 
 def train_run(name, output, given, steps=None, data_dir=None, checkpoint_every=1000,
               steps_per_epoch=250, evaluate_every=EVALUATE_EVERY, eval_pairs=256, stop=None,
-              callbacks=(), verbose="auto"):  # fmt: skip
+              callbacks=(), verbose="auto", log_dir=None, log_images_every=None):  # fmt: skip
     """Train preset ``name`` into the run folder ``output`` (resuming its checkpoint), and
     finish it (:func:`finish_run`) once it reaches ``steps``. Returns the last checkpoint.
 
@@ -295,13 +359,17 @@ def train_run(name, output, given, steps=None, data_dir=None, checkpoint_every=1
     ``output`` is checked before anything trains (:func:`zoo.check_output`): a file, the
     current folder or one above it, or a non-empty folder keras-latent did not write (not a
     preset, run or model folder) is a ValueError: the finished run replaces the folder whole.
+    ``log_dir``: write TensorBoard logs there (:func:`keras_latent.tensorboard.run_logs`), with
+    image summaries every ``log_images_every`` steps (None: ``checkpoint_every``; 0: none).
     """
     import keras
 
-    from keras_latent import presets, training, zoo
+    from keras_latent import presets, tensorboard, training, zoo
 
     output = Path(output)
     zoo.check_output(output)
+    if log_dir is not None:
+        tensorboard.check_log_dir(log_dir, output)
     with run_lock(output):
         state = training.read_checkpoint(output)
         settings = resume_settings(output, name, state, given)
@@ -340,21 +408,26 @@ def train_run(name, output, given, steps=None, data_dir=None, checkpoint_every=1
                 f"{steps}: training the remaining {steps - state['step']} steps"
             )
         record = {"preset": name, "steps": steps, **settings, "dataset": dataset["data"]}
-        final = training.train(
-            model,
-            stream,
-            output,
-            steps,
-            steps_per_epoch=steps_per_epoch,
-            checkpoint_every=checkpoint_every,
-            state=state,
-            record=record,
-            callbacks=callbacks,
-            verbose=verbose,
-            evaluate=evaluate,
-            evaluate_every=evaluate_every or None,
-            stop=stop,
+        images_every = checkpoint_every if log_images_every is None else log_images_every
+        logs = tensorboard.run_logs(
+            log_dir, model, stream, settings["batch_size"], images_every, evaluate
         )
+        with logs as (board, evaluate):
+            final = training.train(
+                model,
+                stream,
+                output,
+                steps,
+                steps_per_epoch=steps_per_epoch,
+                checkpoint_every=checkpoint_every,
+                state=state,
+                record=record,
+                callbacks=[*callbacks, *board],
+                verbose=verbose,
+                evaluate=evaluate,
+                evaluate_every=evaluate_every or None,
+                stop=stop,
+            )
         if final["step"] < steps:
             return final
         finish_run(model, output, name, dataset, final, eval_pairs, data_dir)
@@ -691,6 +764,9 @@ def run_evaluate(args):
             f"{args.run}: cannot tell the model's dataset (no metadata.json with a dataset); "
             "evaluate takes presets and folders written by keras-latent train"
         )
+    evaluation = evaluation_settings(args)
+    print(describe_evaluation(evaluation))
+    args = argparse.Namespace(**{**vars(args), **{k: evaluation[k] for k in EVALUATION_FLAGS}})
     metrics = score_images(model, out, name, data, args.data_dir)
     metrics.update(representation_metrics(model, data, args))
     metrics.update(sample_quality(model, data, args))
@@ -698,15 +774,51 @@ def run_evaluate(args):
 
     record = read_json(out / "metrics.json")
     record["test"] = {**record.get("test", {}), **metrics}
-    record["evaluation"] = {
-        "probe_epochs": args.probe_epochs,
-        "kmeans_restarts": args.kmeans_restarts,
-        "command": f"keras-latent evaluate {args.run} --probe-epochs {args.probe_epochs} "
-        f"--kmeans-restarts {args.kmeans_restarts}",
-    }
+    record["evaluation"] = evaluation
     write_json(out / "metrics.json", record)
     print(json.dumps({"run": str(out), **record["test"]}, indent=2))
     print(f"wrote {out / 'metrics.json'} and {out / 'reconstruction.png'}")
+
+
+def evaluation_settings(args):
+    """The probe epochs and K-means restarts ``evaluate`` uses on ``args.run``: per setting,
+    the one given on the command line, else the one the model's metadata records under
+    ``weights.evaluation`` (what its card's figures were measured with), else
+    :data:`EVALUATION_DEFAULTS`. Returns ``{"probe_epochs", "kmeans_restarts", "sources":
+    {setting: "given"|"recorded"|"default"}, "command"}``, the command that repeats them.
+    A setting below 1 is a ValueError naming its flag."""
+    recorded = recorded_evaluation(args.run)
+    settings, sources = {}, {}
+    for key, default in EVALUATION_DEFAULTS.items():
+        given = getattr(args, key, None)
+        if given is not None:
+            settings[key], sources[key] = given, "given"
+        elif recorded.get(key) is not None:
+            settings[key], sources[key] = int(recorded[key]), "recorded"
+        else:
+            settings[key], sources[key] = default, "default"
+        if settings[key] < 1:
+            where = "recorded in the metadata" if sources[key] == "recorded" else "given"
+            raise ValueError(f"{EVALUATION_FLAGS[key]} must be >= 1, got {settings[key]} ({where})")
+    flags = " ".join(f"{EVALUATION_FLAGS[k]} {v}" for k, v in settings.items())
+    return {**settings, "sources": sources, "command": f"keras-latent evaluate {args.run} {flags}"}
+
+
+def recorded_evaluation(run):
+    """The ``weights.evaluation`` entry of ``run``'s metadata (a preset name or folder): the
+    settings its recorded metrics were measured with; ``{}`` where none is recorded."""
+    from keras_latent import zoo
+
+    weights = zoo.read_metadata(zoo.resolve(run)).get("weights")
+    recorded = weights.get("evaluation") if isinstance(weights, dict) else None
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def describe_evaluation(evaluation):
+    """One line saying which settings :func:`evaluation_settings` chose, and why."""
+    sources = {key: EVALUATION_SOURCES[source] for key, source in evaluation["sources"].items()}
+    parts = [f"{flag} {evaluation[key]} ({sources[key]})" for key, flag in EVALUATION_FLAGS.items()]
+    return "evaluation settings: " + ", ".join(parts)
 
 
 def representation_metrics(model, data, args):

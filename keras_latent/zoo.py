@@ -16,15 +16,18 @@ generated from :mod:`keras_latent.presets` into the top-level ``zoo/``, installe
     model = kl.zoo.load("acai_mnist", weights=False)   # compiled with the preset's recipe
     kl.zoo.save_preset(model, "my_preset", data="mnist", metadata={"weights": {"images_seen": 640}})
     model = kl.zoo.load("my_preset")            # a folder; or an http(s)/file URL
+    model = kl.zoo.load("hf://owner/repo@v1")   # a Hugging Face Hub repo (see keras_latent.hub)
+    kl.zoo.push("my_preset", "hf://owner/repo") # upload a preset folder (or a model)
 """
 
 import copy
 import json
 import os
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from keras_latent import fetch, presets, sampling, saving
+from keras_latent import fetch, hub, presets, sampling, saving
 from keras_latent.files import (
     atomic_folder,
     check_replaceable,
@@ -92,7 +95,11 @@ def load(name_or_path, weights=True, compile=True, sha256=None):
         name_or_path: a shipped preset name (see :func:`list_presets`; names win over folders
             of the same name, write ``./name`` for those), a local preset folder, or an
             ``http``/``https``/``file`` URL to a preset archive or folder (cached under
-            ``$KERAS_LATENT_HOME``, see :mod:`keras_latent.fetch`).
+            ``$KERAS_LATENT_HOME``, see :mod:`keras_latent.fetch`), or a Hugging Face Hub
+            handle ``hf://owner/repo`` or ``hf://owner/repo@revision`` (a branch, tag or
+            commit; downloaded into huggingface_hub's cache, also usable offline with
+            ``HF_HUB_OFFLINE=1`` once cached; needs ``pip install "keras-latent[hub]"``, see
+            :mod:`keras_latent.hub`).
         weights: load ``model.weights.h5`` (checked against the sha256 of the metadata, or
             ``sha256``) and the preset's fitted latent sampler where it has one (its files
             checked against the sha256s of ``metadata["weights"]["sampler"]``, its latent
@@ -100,13 +107,14 @@ def load(name_or_path, weights=True, compile=True, sha256=None):
             no sampler.
         compile: compile with the recipe's optimizer (``metadata["recipe"]["optimizer"]``, the
             paper's Adam by default), so ``fit`` works at once.
-        sha256: expected sha256 of the archive (archive URL) or of the weights (folder URL or
-            local folder).
+        sha256: expected sha256 of the archive (archive URL) or of the weights (folder URL,
+            ``hf://`` handle or local folder).
 
     Raises ``ValueError`` for an unknown name (listing close matches), a malformed preset,
     weights of another architecture or a checksum mismatch; ``FileNotFoundError`` for a missing
     folder or, with ``weights=True``, missing weights (the message gives the command that
-    trains them); see :mod:`keras_latent.fetch` for download errors.
+    trains them); see :mod:`keras_latent.fetch` and :mod:`keras_latent.hub` for download
+    errors.
     """
     folder = resolve(name_or_path, sha256)
     meta = read_metadata(folder)
@@ -199,6 +207,33 @@ def save_preset(model, path, metadata=None, *, data=None, location=None):
     return Path(path)
 
 
+def push(folder_or_model, handle, *, token=None, private=False, commit_message=None,
+         metadata=None, data=None):  # fmt: skip
+    """Upload a preset to the Hugging Face Hub repository ``handle`` (``hf://owner/repo``,
+    created if needed); returns the URL of the commit. See :func:`keras_latent.hub.push`.
+
+    ``folder_or_model``: a preset folder (a finished run folder of ``keras-latent train``, one
+    :func:`save_preset` wrote), or a ``keras.Model``, first saved with :func:`save_preset` (with
+    ``metadata`` and ``data``, named after the repository, its card loading ``handle``) into a
+    temporary folder. ``token``: default ``HF_TOKEN``, else the one ``hf auth login`` saved;
+    ``private``: create the repository private; ``commit_message``: default "Upload NAME with
+    keras-latent". Needs ``pip install "keras-latent[hub]"``.
+    """
+    parsed = hub.parse(handle)
+    options = {"token": token, "private": private, "commit_message": commit_message}
+    if isinstance(folder_or_model, (str, os.PathLike)):
+        if metadata is not None or data is not None:
+            raise TypeError("metadata= and data= describe a model: a folder is pushed as it is")
+        return hub.push(folder_or_model, parsed, **options)
+    hub.require_hub()  # before saving anything
+    with tempfile.TemporaryDirectory(prefix="keras-latent-push-") as tmp:
+        name = parsed.repo_id.split("/")[-1]
+        folder = save_preset(
+            folder_or_model, Path(tmp) / name, metadata, data=data, location=str(parsed)
+        )
+        return hub.push(folder, parsed, **options)
+
+
 def add_sampler(folder, sampler, record=None):
     """Add a fitted latent ``sampler`` to the trained preset ``folder`` in place: write its
     files (each atomically; the weights, config and model card are untouched) and record it as
@@ -262,7 +297,9 @@ def check_output(path):
 
 
 def resolve(name_or_path, sha256=None):
-    """The local folder of a preset name, folder or URL (a URL is fetched into the cache)."""
+    """The local folder of a preset name, folder, URL (fetched into the cache) or ``hf://``
+    handle (fetched into huggingface_hub's cache: :func:`keras_latent.hub.resolve`; ``sha256``,
+    the weights', is checked by :func:`load`)."""
     if isinstance(name_or_path, os.PathLike):
         name_or_path = os.fspath(name_or_path)
     if not isinstance(name_or_path, str):
@@ -272,6 +309,8 @@ def resolve(name_or_path, sha256=None):
         )
     if not name_or_path.strip():
         raise ValueError("name_or_path is empty: give a preset name, a folder or a URL")
+    if hub.is_handle(name_or_path):
+        return hub.resolve(name_or_path)
     if fetch.is_url(name_or_path):
         return fetch.fetch_preset(name_or_path, sha256)
     root = presets_dir()

@@ -308,18 +308,26 @@ def mnist_run(tmp_path_factory):
 
 @pytest.mark.backend
 def test_train_an_image_preset_with_its_probe(mnist_run):
-    run, _ = mnist_run
+    """The run's recorded ``probe_accuracy`` is its saved probe's accuracy on the test split,
+    recomputed here in numpy from the probe's weights (the random labels of the tiny folder
+    put it near chance, so it is checked for being the right number, not a high one)."""
+    run, data = mnist_run
     weights = kl.zoo.describe(run)["weights"]
     assert weights["images_seen"] == 24 and weights["steps"] == 3
     metrics = weights["metrics"]
     assert metrics["test_images"] == 16 and 0 < metrics["reconstruction_mse"] < 4
-    assert 0 <= metrics["probe_accuracy"] <= 1
-    history = json.loads((run / "metrics.json").read_text())["training"]["history"]
+    model = kl.zoo.load(run)
+    assert model.num_classes == 10
+    x, y = kl.datasets.load("mnist", "test", data_dir=data)
+    kernel, bias = model.probe.get_weights()
+    logits = model.encode(x).reshape(len(x), -1) @ kernel + bias
+    assert metrics["probe_accuracy"] == np.mean(logits.argmax(axis=1) == y)
+    record = json.loads((run / "metrics.json").read_text())
+    assert record["test"]["probe_accuracy"] == metrics["probe_accuracy"]
+    history = record["training"]["history"]
     assert "probe_accuracy" in history and history["step"] == [2, 3]
     image = matplotlib.image.imread(run / "reconstruction.png")
     assert image[..., :3].std() > 0.05
-    model = kl.zoo.load(run)
-    assert model.num_classes == 10
 
 
 def test_evaluate_an_image_run(mnist_run, capsys):
@@ -358,6 +366,62 @@ def test_evaluate_adds_the_representation_metrics(mnist_run, monkeypatch, capsys
     assert test["frechet_classifier_distance"] > 0  # test images against the mixture's samples
     evaluation = json.loads((run / "metrics.json").read_text())["evaluation"]
     assert evaluation["probe_epochs"] == 1 and evaluation["kmeans_restarts"] == 2
+
+
+def test_evaluate_uses_the_settings_a_card_was_measured_with(mnist_run, tmp_path,
+                                                              monkeypatch, capsys):  # fmt: skip
+    """Issue 29 (2): on a folder whose metadata records ``weights.evaluation``, evaluate uses
+    those settings (and says so, in its output and metrics.json); explicit flags override each
+    one; without a record it uses its defaults."""
+    from keras_latent.files import read_json, write_json
+    from keras_latent.metrics import representation
+
+    run, data = mnist_run
+    folder = tmp_path / "ae_mnist"
+    shutil.copytree(run, folder)
+    meta = read_json(folder / "metadata.json")
+    meta["weights"]["evaluation"] = {"probe_epochs": 3, "kmeans_restarts": 7, "command": "x"}
+    write_json(folder / "metadata.json", meta)
+    calls = []
+    monkeypatch.setattr(
+        representation, "linear_probe_accuracy", lambda *a, **kw: calls.append(kw) or 0.5
+    )
+    monkeypatch.setattr(
+        representation, "clustering_accuracy", lambda *a, **kw: calls.append(kw) or 0.25
+    )
+    monkeypatch.setattr(cli, "sample_quality", lambda *a, **kw: {})
+
+    def evaluate(*flags):
+        calls.clear()
+        assert cli.main(["evaluate", str(folder), "--data-dir", str(data), *flags]) == 0
+        return calls[:], json.loads((folder / "metrics.json").read_text())["evaluation"]
+
+    used, evaluation = evaluate()
+    assert used == [{"epochs": 3}, {"n_init": 7}]
+    assert evaluation == {
+        "probe_epochs": 3, "kmeans_restarts": 7,
+        "sources": {"probe_epochs": "recorded", "kmeans_restarts": "recorded"},
+        "command": f"keras-latent evaluate {folder} --probe-epochs 3 --kmeans-restarts 7",
+    }  # fmt: skip
+    assert (
+        "evaluation settings: --probe-epochs 3 (recorded in the model's metadata.json "
+        "(weights.evaluation)), --kmeans-restarts 7 (recorded" in capsys.readouterr().out
+    )
+    used, evaluation = evaluate("--kmeans-restarts", "2")
+    assert used == [{"epochs": 3}, {"n_init": 2}]
+    assert evaluation["sources"] == {"probe_epochs": "recorded", "kmeans_restarts": "given"}
+    assert "--kmeans-restarts 2 (given on the command line)" in capsys.readouterr().out
+    used, evaluation = evaluate("--probe-epochs", "1", "--kmeans-restarts", "2")
+    assert used == [{"epochs": 1}, {"n_init": 2}]
+    assert set(evaluation["sources"].values()) == {"given"}
+
+    del meta["weights"]["evaluation"]  # nothing recorded: the command's defaults
+    write_json(folder / "metadata.json", meta)
+    used, evaluation = evaluate()
+    assert used == [{"epochs": 10}, {"n_init": 1000}]
+    assert evaluation["sources"] == {"probe_epochs": "default", "kmeans_restarts": "default"}
+    assert cli.main(["evaluate", str(folder), "--probe-epochs", "0"]) == 2
+    assert "--probe-epochs must be >= 1, got 0" in capsys.readouterr().err
 
 
 def test_interpolate_between_two_image_files(mnist_run, tmp_path):

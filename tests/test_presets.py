@@ -27,7 +27,8 @@ def decoder_parameters(channels, depth, latent, scales):
 
 
 def expected_parameters(model_class, arch, num_classes):
-    """The paper architecture's parameter count, counted from its layer list (DESIGN.md)."""
+    """The paper architecture's parameter count, counted from its layer list (docs/papers.md,
+    "The ACAI architecture")."""
     size, _, channels = arch["image_shape"]
     scales = count_scales(size, arch["latent_width"])
     args = (channels, arch["depth"], arch["latent"], scales)
@@ -163,3 +164,31 @@ def test_celeba_is_trained_and_scored_on_all_its_images():
     """The official code reads celeba-train.tfrecord (all 202,599 images) for both."""
     assert presets.splits("celeba32") == ("all", "all")
     assert presets.splits("mnist") == ("train", "test") == presets.splits("lines")
+
+
+def test_cards_state_the_settings_their_metrics_were_measured_with():
+    """Issue 29 (2): a card renders ``weights.evaluation`` (probe epochs, K-means restarts, the
+    command) and how to repeat it; every shipped image preset with weights records one."""
+    meta = presets.metadata("acai_mnist", parameter_count=10)
+    meta["weights"] = {
+        "images_seen": 64,
+        "metrics": {"linear_probe_accuracy": 0.9},
+        "evaluation": {"probe_epochs": 50, "kmeans_restarts": 100, "command": "keras-latent x"},
+    }
+    card = presets.model_card(meta, generated=True)
+    assert "| frozen-latent probe epochs | 50 |" in card and "| K-means restarts | 100 |" in card
+    assert "| measured with | `keras-latent x` |" in card
+    assert "`keras-latent evaluate acai_mnist --data-dir DIR` repeats this evaluation" in card
+    saved = presets.model_card(meta, location="runs/mine")
+    assert "`keras-latent evaluate runs/mine --data-dir DIR`" in saved
+    del meta["weights"]["evaluation"]
+    assert "Evaluation settings" not in presets.model_card(meta, generated=True)
+    for name, entry in zoo.list_presets(details=True).items():
+        weights = zoo.describe(name)["weights"]
+        if not entry["weights"] or zoo.describe(name)["dataset"]["data"] == "lines":
+            continue
+        assert weights["evaluation"]["probe_epochs"] == 50, name
+        assert weights["evaluation"]["kmeans_restarts"] == 100, name
+        card = (zoo.presets_dir() / name / "README.md").read_text()
+        assert "| frozen-latent probe epochs | 50 |" in card, name
+        assert "| K-means restarts | 100 |" in card, name

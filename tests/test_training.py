@@ -1,17 +1,21 @@
-"""``keras_latent.training``: the step -> batch mapping and checkpoint files (no training here;
-tests/test_cli.py interrupts and resumes real runs)."""
+"""``keras_latent.training``: the step -> batch mapping, checkpoint files, and resuming tiny
+models that draw random numbers in training (tests/test_cli.py interrupts and resumes real
+``keras-latent train`` runs of ae_mnist, which draws none)."""
 
 import hashlib
 import json
 import os
 import signal
 
+import keras
 import numpy as np
 import pytest
 
 from keras_latent import training
 from keras_latent.datasets import ArrayStream
 from keras_latent.datasets.lines import LinesStream, draw
+from keras_latent.models import ACAI, DenoisingAutoencoder
+from tests.helpers import TINY
 
 
 def test_step_stream_serves_the_batches_of_global_steps():
@@ -183,8 +187,6 @@ def test_read_checkpoint_accepts_every_field_a_run_writes(tmp_path):
 
 
 def test_no_checkpoint_is_written_of_non_finite_weights(tmp_path):
-    import keras
-
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     model.layers[0].kernel.assign(np.array([[np.nan], [1.0]], "float32"))
@@ -194,3 +196,47 @@ def test_no_checkpoint_is_written_of_non_finite_weights(tmp_path):
     with pytest.raises(ValueError, match="not finite at step 4"):
         checkpoint.save()
     assert list(tmp_path.iterdir()) == []
+
+
+# Models whose training step draws from their seed generator: ACAI its mixing coefficients, the
+# denoising autoencoder its input noise (the dropout autoencoder, VAE, AAE and WAE draw theirs
+# from the same generator).
+RANDOM_IN_TRAINING = {"acai": ACAI, "denoising": DenoisingAutoencoder}
+
+
+def fresh_model(name):
+    """A new ``name`` model, compiled, as a new ``keras-latent train`` process builds it (the
+    global seed, then the model's seed)."""
+    keras.utils.set_random_seed(0)
+    model = RANDOM_IN_TRAINING[name](**TINY, seed=3)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+def train_fresh_model(name, folder, steps, state=None):
+    """Train a :func:`fresh_model` on a fresh stream up to ``steps`` in ``folder``, resuming
+    the checkpoint ``state`` if given; the model."""
+    model = fresh_model(name)
+    stream = LinesStream(batch_size=8, steps_per_epoch=3, seed=0)
+    training.train(model, stream, folder, steps, steps_per_epoch=2, state=state, verbose=0)
+    return model
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("name", RANDOM_IN_TRAINING)
+def test_a_resumed_run_draws_the_random_numbers_of_a_straight_run(name, tmp_path):
+    """4 steps straight, or 2 steps, a checkpoint and 2 more in a new model (a new process):
+    the same weights and seed generator state. The generator's state is not in the weights
+    file: the checkpoint's ``seed_generator_state`` restores it (without it the resumed steps
+    would redraw the first steps' numbers)."""
+    straight = train_fresh_model(name, tmp_path / "straight", 4)
+    train_fresh_model(name, tmp_path / "run", 2)
+    state = training.read_checkpoint(tmp_path / "run")
+    forgetful = fresh_model(name)
+    training.restore(forgetful, tmp_path / "run", {**state, "seed_generator_state": None})
+    assert training._seed_state(forgetful) != state["seed_generator_state"]
+
+    resumed = train_fresh_model(name, tmp_path / "run", 4, state)
+    assert training._seed_state(resumed) == training._seed_state(straight)
+    for a, b in zip(resumed.get_weights(), straight.get_weights()):
+        np.testing.assert_array_equal(a, b)  # bit for bit on each backend (CPU)

@@ -35,6 +35,7 @@ PROBE_BATCH_SIZE = 64
 PROBE_STEPS_PER_EXECUTION = 50
 PROBE_PROTOCOLS = ("fast", "official")
 OFFICIAL_PROBE_IMAGES = 2**24
+OFFICIAL_CHUNK_STEPS = 2048  # batches of the official probe's stream fitted per array
 """Images the official frozen-latent probe trains on (``total_kimg = 1 << 14``)."""
 OFFICIAL_CLUSTER_IMAGES = 60_000
 """Train images the official ``cluster.py`` whitens and clusters: the first 60,000, in file
@@ -211,14 +212,12 @@ def linear_probe_accuracy_from_latents(
                 f"train latents, got images={images}"
             )
         steps = int(images) // batch_size
-        batches = _Stream(z_train, y_train, batch_size, steps, seed)
         schedule = keras.optimizers.schedules.ExponentialDecay(
             learning_rate, decay_steps=max(steps // 2, 1), decay_rate=0.1
         )
         settings = {"protocol": protocol, "images": steps * batch_size, "steps": steps}
-        epochs, per_execution = 1, _divisor_up_to(steps, 64)
+        per_execution = _divisor_up_to(steps, 1024)
     else:
-        batches = _Shuffled(z_train, y_train, batch_size, seed)
         schedule = learning_rate
         settings = {"protocol": protocol, "epochs": int(epochs)}
         per_execution = PROBE_STEPS_PER_EXECUTION
@@ -243,7 +242,16 @@ def linear_probe_accuracy_from_latents(
     # busy CPU PyTorch's waiting threads made each step 20 times slower.
     with threadpool_limits(1):
         start = time.perf_counter()
-        probe.fit(batches, epochs=int(epochs), verbose=0)
+        if protocol == "official":
+            # The stream in chunks of whole executions, each fitted from arrays: a Python
+            # data source per batch of 64 cost 50 times the step itself.
+            chunk = per_execution * max(1, OFFICIAL_CHUNK_STEPS // per_execution)
+            for rows in _stream_chunks(len(z_train), batch_size, steps, chunk, seed):
+                probe.fit(
+                    z_train[rows], y_train[rows], batch_size=batch_size, shuffle=False, verbose=0
+                )
+        else:
+            probe.fit(_Shuffled(z_train, y_train, batch_size, seed), epochs=int(epochs), verbose=0)
         seconds = time.perf_counter() - start
         test_accuracy = _accuracy(probe, z_test, y_test)
         train_accuracy = _accuracy(probe, z_train, y_train) if return_details else None
@@ -284,34 +292,25 @@ class _Shuffled(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.z))
 
 
-class _Stream(keras.utils.PyDataset):
-    """``steps`` full batches of ``(z, y)`` from an endless stream of shuffled passes, as the
-    official code's repeated, shuffled data: example k of the stream is row
-    ``permutation_e[k mod n]`` of pass ``e = k // n``, each pass permuted by
-    ``default_rng([seed, e])``; a batch may span two passes."""
+def _stream_rows(n, seed, start, stop):
+    """Rows of ``n`` train latents at positions ``[start, stop)`` of the official probe's
+    endless stream of shuffled passes: position k is row ``permutation_e[k mod n]`` of pass
+    ``e = k // n``, each pass permuted by ``default_rng([seed, e])`` (the official code's
+    repeated, shuffled data); a batch may span two passes."""
+    passes, offsets = np.divmod(np.arange(start, stop), n)
+    rows = np.empty(len(offsets), dtype=np.int64)
+    for epoch in np.unique(passes):
+        here = passes == epoch
+        rows[here] = np.random.default_rng([seed, int(epoch)]).permutation(n)[offsets[here]]
+    return rows
 
-    def __init__(self, z, y, batch_size, steps, seed):
-        super().__init__()
-        self.z, self.y, self.batch_size, self.steps, self.seed = z, y, batch_size, steps, seed
-        self._orders = {}
 
-    def __len__(self):
-        return self.steps
-
-    def _order(self, epoch):
-        if epoch not in self._orders:
-            self._orders = {
-                epoch: np.random.default_rng([self.seed, epoch]).permutation(len(self.z)),
-                **{e: o for e, o in self._orders.items() if e > epoch - 2},
-            }
-        return self._orders[epoch]
-
-    def __getitem__(self, index):
-        n = len(self.z)
-        positions = np.arange(index * self.batch_size, (index + 1) * self.batch_size)
-        epochs, offsets = np.divmod(positions, n)
-        rows = np.concatenate([self._order(e)[offsets[epochs == e]] for e in np.unique(epochs)])
-        return self.z[rows], self.y[rows]
+def _stream_chunks(n, batch_size, steps, chunk_steps, seed):
+    """The rows of ``steps`` batches of the stream (:func:`_stream_rows`), ``chunk_steps``
+    batches at a time."""
+    for first in range(0, steps, chunk_steps):
+        last = min(first + chunk_steps, steps)
+        yield _stream_rows(n, seed, first * batch_size, last * batch_size)
 
 
 def _divisor_up_to(steps, limit):

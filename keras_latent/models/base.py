@@ -21,9 +21,15 @@ Every training step also returns a few statistics of its batch (:func:`batch_sta
 which ``fit``'s first callback (``callbacks.StepCheck``) checks and removes: a later batch of
 0-255 or NaN images, out-of-range labels or a non-finite loss stops ``fit`` at that step with a
 clear error, before any later callback (a checkpoint) of the step runs.
+
+Keras-native entry points: ``Model.from_preset(name)`` (``keras_latent.zoo.load`` with a check
+that the preset holds that class or a subclass) and ``model.export(path, part=...)`` (a TF
+SavedModel, or another Keras format, of the whole model, the encoder or the decoder, with the
+input signature of the model's shapes).
 """
 
 import warnings
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -365,6 +371,17 @@ class Autoencoder(keras.Model):
         if sampler is not None:
             self.latent_sampler = sampler
 
+    # ------------------------------------------------------------- tensors in, tensors out
+    def encode_tensor(self, x, training=False):
+        """The graph of :meth:`encode`: images -> codes ``(n, *latent_shape)``, backend (or
+        symbolic) tensors in and out; what ``export(path, part="encoder")`` serves."""
+        return self.encoder(x, training=training)
+
+    def decode_tensor(self, z, training=False):
+        """The graph of :meth:`decode`: codes ``(n, *latent_shape)`` -> images, backend (or
+        symbolic) tensors in and out; what ``export(path, part="decoder")`` serves."""
+        return self.decoder(z, training=training)
+
     @staticmethod
     def _map_batches(network, x, batch_size):
         outputs = [
@@ -372,6 +389,67 @@ class Autoencoder(keras.Model):
             for i in range(0, len(x), batch_size)
         ]
         return np.concatenate(outputs, axis=0)
+
+    # ------------------------------------------------------------- presets and export
+    @classmethod
+    def from_preset(cls, preset, weights=True, compile=True, sha256=None):
+        """The model of ``preset``, as ``keras_latent.zoo.load(preset, weights, compile,
+        sha256)`` (a shipped preset name, a preset or run folder, a URL), keras-hub's way::
+
+            model = ACAI.from_preset("acai_mnist", weights=False)
+
+        The preset must hold this class or a subclass of it (its ``config.json`` is checked
+        before any weights are read): ``Autoencoder.from_preset("acai_lines")`` returns the
+        ``ACAI`` of that preset, as keras-hub's base classes do, while
+        ``ACAI.from_preset("ae_lines")`` is a ValueError naming both classes.
+        """
+        from keras_latent import zoo
+
+        check_preset_class(cls, zoo.resolve(preset, sha256), preset)
+        model = zoo.load(preset, weights=weights, compile=compile, sha256=sha256)
+        if not isinstance(model, cls):  # a class the config did not name as registered
+            raise ValueError(_other_class(preset, type(model).__name__, cls))
+        return model
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               part="model", **kwargs):  # fmt: skip
+        """Keras' ``export`` (``format="tf_saved_model"``, ``"onnx"``, ...), of the whole model
+        or of one ``part``, with the input signature of the model's shapes unless given.
+
+        ``part``: ``"model"`` serves ``call(x)`` (a dict: ``latent``, ``reconstruction``
+        and the model's other outputs) for images ``(n, *image_shape)``; ``"encoder"`` serves
+        :meth:`encode_tensor` (images -> codes ``(n, *latent_shape)``: the VAE's posterior
+        mean); ``"decoder"`` serves :meth:`decode_tensor` (codes -> images). All float32. A
+        TF SavedModel is reloaded with ``tf.saved_model.load(path)``; its ``serve`` endpoint
+        (and signature ``serving_default``) takes a float32 batch. ONNX needs the ``onnx``
+        packages (Keras raises its own error without them); TF SavedModel export needs
+        TensorFlow, installed with keras-latent (from JAX it goes through ``jax2tf``).
+        """
+        if part not in EXPORT_PARTS:
+            raise ValueError(f"part must be one of {EXPORT_PARTS}, got {part!r}")
+        if part != "model":
+            network = self.part_model(part)
+            return network.export(
+                filepath, format=format, verbose=verbose, input_signature=input_signature,
+                **kwargs,
+            )  # fmt: skip
+        if input_signature is None:
+            input_signature = [keras.InputSpec(shape=(None, *self.image_shape), dtype="float32")]
+        return super().export(
+            filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
+        )
+
+    def part_model(self, part):
+        """A functional ``keras.Model`` of the ``"encoder"`` (:meth:`encode_tensor`) or the
+        ``"decoder"`` (:meth:`decode_tensor`), sharing this model's layers and weights, with
+        float32 inputs and outputs; what ``export(path, part=...)`` writes."""
+        if part not in ("encoder", "decoder"):
+            raise ValueError(f"part must be 'encoder' or 'decoder', got {part!r}")
+        shape = self.image_shape if part == "encoder" else self.latent_shape
+        inputs = keras.Input(shape=shape, dtype="float32", name="images" if part == "encoder"
+                             else "codes")  # fmt: skip
+        graph = self.encode_tensor if part == "encoder" else self.decode_tensor
+        return keras.Model(inputs, float32(graph(inputs)), name=f"{self.name}_{part}")
 
     # ------------------------------------------------------------------- serialisation
     def get_config(self):
@@ -389,6 +467,37 @@ class Autoencoder(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+EXPORT_PARTS = ("model", "encoder", "decoder")
+"""What :meth:`Autoencoder.export` exports: the whole model, or the encoder or decoder."""
+
+
+def check_preset_class(cls, folder, preset):
+    """ValueError naming both classes where the model ``folder/config.json`` describes is not
+    ``cls`` or a subclass of it (read from its ``registered_name``; a class it does not name
+    as registered is checked once the model is built)."""
+    import keras_latent.models  # noqa: F401  (registers the classes)
+    from keras_latent import saving
+    from keras_latent.files import read_json
+
+    path = Path(folder) / saving.CONFIG_FILE
+    config = read_json(path) if path.is_file() else None
+    if not isinstance(config, dict):
+        return  # a missing or malformed config: zoo.load says what is wrong
+    registered = config.get("registered_name")
+    found = keras.saving.get_registered_object(registered) if registered else None
+    if isinstance(found, type) and not issubclass(found, cls):
+        raise ValueError(_other_class(preset, found.__name__, cls))
+
+
+def _other_class(preset, name, cls):
+    """The message of a preset of class ``name`` loaded through ``cls.from_preset``."""
+    return (
+        f"preset {str(preset)!r} holds a model of class {name}, not {cls.__name__} or a "
+        f"subclass of it: load it with {name}.from_preset({str(preset)!r}) or "
+        "keras_latent.zoo.load"
+    )
 
 
 def batch_statistics(x, y=None, num_classes=None):

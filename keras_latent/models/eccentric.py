@@ -16,7 +16,7 @@ or ``"gmm"``, then ``sample``).
 What is the paper's and what is ours: the paper's abstract fixes the structure (pairwise
 repulsion, attraction of each item to the origin, a scaling factor whose reduction increases
 eccentricity, an image autoencoder). Its kernel, weight and architecture could not be checked
-here, so these are our choices: the Coulomb kernel ``power = 1`` (DESIGN.md's default),
+here, so these are our choices: the Coulomb kernel ``power = 1`` (docs/papers.md's default),
 ``attraction = 1``, ``eccentric_weight = 0.1`` (chosen on MNIST with d_z = 256 so the
 regularizer is neither negligible nor dominant against the per-pixel reconstruction MSE; see
 the tests and ``benchmarks/eccentric_mnist.py``), the ACAI architecture and Adam(1e-4).

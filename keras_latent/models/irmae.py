@@ -65,6 +65,10 @@ class IRMAE(Autoencoder):
         """Images -> codes after the linear layers, ``(n, *latent_shape)``."""
         return self._map_batches(self.linear, super().encode(x, batch_size), batch_size)
 
+    def encode_tensor(self, x, training=False):
+        """The graph of :meth:`encode`: the encoder, then the linear layers."""
+        return self.linear(self.encoder(x, training=training), training=training)
+
     def get_config(self):
         config = super().get_config()
         config.update(linear_layers=self.linear_layers)

@@ -130,6 +130,16 @@ class VAE(Autoencoder):
         """Latents -> images ``2 * sigmoid(logits) - 1 = tanh(logits / 2)`` in [-1, 1]."""
         return np.tanh(0.5 * super().decode(z, batch_size))
 
+    def encode_tensor(self, x, training=False):
+        """The graph of :meth:`encode` in ``latent_mode="mean"``: the posterior means
+        ``(n, *latent_shape)`` (deterministic, whatever the mode)."""
+        mean, _ = self.posterior(x, training=training)
+        return ops.reshape(mean, (-1, *self.latent_shape))
+
+    def decode_tensor(self, z, training=False):
+        """The graph of :meth:`decode`: ``tanh(logits / 2)``."""
+        return ops.tanh(0.5 * self.decoder(z, training=training))
+
     def sample(self, n, seed=None, batch_size=256):
         """``n`` images decoded from ``z ~ N(0, I)``; an int ``seed`` repeats
         its draw (see ``models.prior.sample_prior``)."""

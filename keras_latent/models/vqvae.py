@@ -236,6 +236,10 @@ class VQVAE(Autoencoder):
         z = self._check_latents(z)
         return self._map_batches(self._decode_through_bottleneck, z, batch_size)
 
+    def decode_tensor(self, z, training=False):
+        """The graph of :meth:`decode`: through the quantisation, then the decoder."""
+        return self._decode_through_bottleneck(z, training=training)
+
     def _decode_through_bottleneck(self, h, training=False):
         return self.decoder(self.bottleneck(h, training=training)[0], training=training)
 

@@ -224,15 +224,15 @@ def test_official_probe_protocol_steps_schedule_and_raw_latents():
 
 
 def test_official_probe_stream_covers_each_pass_once():
-    from keras_latent.metrics.representation import _Stream
+    from keras_latent.metrics.representation import _stream_chunks, _stream_rows
 
-    z = np.arange(10, dtype="float32")[:, None]
-    stream = _Stream(z, np.arange(10), batch_size=4, steps=5, seed=0)  # 20 examples: 2 passes
-    seen = np.concatenate([stream[i][0][:, 0] for i in range(len(stream))])
-    assert len(stream) == 5
+    seen = _stream_rows(10, seed=0, start=0, stop=20)  # 20 positions over 10 codes: 2 passes
     assert sorted(seen[:10]) == list(range(10)) and sorted(seen[10:]) == list(range(10))
     assert not np.array_equal(seen[:10], seen[10:])  # each pass its own order
-    np.testing.assert_array_equal(stream[2][0], _Stream(z, np.arange(10), 4, 5, 0)[2][0])
+    np.testing.assert_array_equal(_stream_rows(10, 0, 8, 12), seen[8:12])  # spans two passes
+    chunks = list(_stream_chunks(10, batch_size=4, steps=5, chunk_steps=2, seed=0))
+    assert [len(rows) for rows in chunks] == [8, 8, 4]
+    np.testing.assert_array_equal(np.concatenate(chunks), seen)
 
 
 def test_probe_protocol_bad_input():

@@ -50,6 +50,9 @@ def test_constants_are_the_papers():
 
 
 def test_gradients_are_isolated(random_images):
+    """The critic/autoencoder isolation, on ``loss_terms`` (the model's own terms, no probe):
+    the probe's is tested on the whole ``compute_loss`` in test_base.py
+    (``test_the_probe_loss_moves_only_the_probe``, ACAI included)."""
     model = tiny_acai()
     x = random_images(8)
     ae_vars = model.encoder.trainable_variables + model.decoder.trainable_variables
@@ -116,8 +119,8 @@ def test_fit_with_labels_trains_the_linear_probe(random_images):
     history = model.fit(x, y, batch_size=16, epochs=6, verbose=0, shuffle=True)
     assert history.history["probe_accuracy"][-1] > 0.9
     assert "probe_loss" in history.history
-    # The probe trains on the stop-gradient latent: its loss must not be what moved the encoder,
-    # which the isolation test proves; here just check the encoder trained too.
+    # That the probe's loss never reaches the encoder is test_base.py's
+    # test_the_probe_loss_moves_only_the_probe; here just check the encoder trained too.
     assert any(not np.allclose(a, b.numpy()) for a, b in zip(encoder_before, model.encoder.weights))
 
 

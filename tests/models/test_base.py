@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from keras_latent.datasets.lines import draw
-from keras_latent.models import Autoencoder
+from keras_latent.models import ACAI, VAE, Autoencoder
 from keras_latent.models.base import interpolate_codes
-from tests.helpers import TINY
+from tests.helpers import TINY, gradients
 
 pytestmark = pytest.mark.backend
 
@@ -237,3 +237,57 @@ def test_train_on_batch_accepts_numpy_arrays():
     model.compile()
     loss = model.train_on_batch(draw(np.linspace(0, 3, 4)))
     assert np.all(np.isfinite(loss))
+
+
+# The in-training probe of every model is base.Autoencoder.compute_loss's: the plain autoencoder,
+# ACAI (a critic, random mixes) and the VAE in "sample" mode (the probe reads ``h``, not ``z``).
+PROBED = {
+    "autoencoder": lambda: Autoencoder(**TINY, num_classes=3, seed=1),
+    "acai": lambda: ACAI(**TINY, num_classes=3, seed=1),
+    "vae_sample": lambda: VAE(**TINY, num_classes=3, seed=1, latent_mode="sample"),
+}
+
+
+def step_losses(model, x):
+    """``y -> loss``: ``loss()`` is ``compute_loss`` as ``fit``'s step calls it, with labels
+    ``y`` (None: a step without labels); every call starts from the seed generator's state of
+    now, so that all of them draw the same noise (ACAI's alphas, the VAE's samples)."""
+    x = keras.ops.convert_to_tensor(x)
+    start = keras.ops.convert_to_numpy(model.seed_generator.state.value).copy()
+
+    def with_labels(y):
+        def loss():
+            model.seed_generator.state.assign(start)
+            return model.compute_loss(x, y, model(x, training=True), training=True)
+
+        return loss
+
+    return with_labels
+
+
+@pytest.mark.parametrize("name", PROBED)
+def test_the_probe_loss_moves_only_the_probe(name, random_images, monkeypatch):
+    """README: the probe is "one dense layer on the stop-gradient latent". The gradients of the
+    whole loss ``fit`` minimises (``compute_loss`` with labels, the probe's cross-entropy
+    included) on every other variable equal those without labels, the probe's are non-zero;
+    and the probe's term alone has exactly zero gradient on every other variable."""
+    model = PROBED[name]()
+    x, y = random_images(6), np.array([0, 1, 2, 0, 1, 2])
+    probe = model.probe.trainable_variables
+    others = [v for v in model.trainable_variables if all(v is not p for p in probe)]
+    assert len(probe) == 2 and len(others) > 2
+
+    loss = step_losses(model, x)
+    labelled = gradients(loss(y), others + probe)
+    unlabelled = gradients(loss(None), others + probe)
+    assert all(np.abs(g).max() > 0 for g in labelled)  # encoder, decoder (critic), probe
+    for with_probe, without in zip(labelled[: len(others)], unlabelled[: len(others)]):
+        np.testing.assert_array_equal(with_probe, without)
+    assert all(np.abs(g).max() == 0 for g in unlabelled[len(others) :])
+
+    # The probe's term alone: the model's own terms (loss_terms) count zero.
+    terms = model.loss_terms
+    monkeypatch.setattr(model, "loss_terms", lambda *a: (0.0, terms(*a)[1]))
+    probe_only = gradients(loss(y), others + probe)
+    assert all(np.abs(g).max() == 0 for g in probe_only[: len(others)])
+    assert all(np.abs(g).max() > 0 for g in probe_only[len(others) :])
