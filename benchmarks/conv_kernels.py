@@ -18,15 +18,21 @@ AVX512-VNNI, AVX512-BF16 or AMX and ``import keras_latent`` turns on elsewhere
 (inputs and kernels cast once, outside the timed call), as ``mixed_bfloat16`` computes them.
 Prints milliseconds per call (median of ``--repeats``) and the ratio to TensorFlow (the first
 framework). Each framework runs in its own process (their thread pools would compete),
-interleaved over ``--rounds``; the best round per shape is kept.
+interleaved over ``--rounds``; the best round per shape is kept. The table and every
+framework's times are written to ``--output`` (default
+``benchmarks/results/conv_kernels_DTYPE_DATE.json``, atomically) with the command, CPU,
+environment and versions.
 """
 
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -122,14 +128,67 @@ def measure(framework, repeats, dtype):
     return times
 
 
+# Environment variables that change the kernels timed; the record keeps those set.
+RECORDED_ENVIRONMENT = ("TF_ENABLE_ONEDNN_OPTS", "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "XLA_FLAGS")
+
+
+def versions():
+    """Versions of Python and of the frameworks installed (None where absent)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("numpy", "tensorflow", "jax", "jaxlib", "torch"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def default_output(dtype):
+    """``benchmarks/results/conv_kernels_DTYPE_YYYYMMDD_HHMM.json`` (UTC)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M")
+    return Path("benchmarks/results") / f"conv_kernels_{dtype}_{stamp}.json"
+
+
+def record(argv, args, environment, best, reference_name):
+    """The JSON record of one run: per framework, ms per shape (best round) and the total.
+
+    ``environment`` is the caller's, read before ``keras_latent`` was imported (its import
+    may set ``TF_ENABLE_ONEDNN_OPTS``; it is imported only after the workers have run).
+    """
+    from keras_latent.hardware import cpu_model
+
+    reference = best[reference_name]
+    return {
+        "command": " ".join(["python", "benchmarks/conv_kernels.py", *argv]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "environment": environment,
+        "versions": versions(),
+        "dtype": args.dtype,
+        "repeats": args.repeats,
+        "rounds": args.rounds,
+        "batch_size": BATCH,
+        "shapes": [{"size": s, "in": cin, "out": cout} for s, cin, cout in SHAPES],
+        "reference": reference_name,
+        "ms": {name: [round(v, 3) for v in times] for name, times in best.items()},
+        "total_ms": {name: round(sum(times), 3) for name, times in best.items()},
+        "total_ratio": {name: round(sum(t) / sum(reference), 3) for name, t in best.items()},
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2, help="interleaved runs; best is kept")
     parser.add_argument("--frameworks", nargs="+", choices=sorted(RUNNERS), default=list(RUNNERS))
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
+    parser.add_argument("--output", type=Path, help="JSON record (default: see the docstring)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    args = parser.parse_args(argv)
+    environment = {k: os.environ[k] for k in RECORDED_ENVIRONMENT if k in os.environ}
     if args.worker:
         print("RESULT", json.dumps(measure(args.worker, args.repeats, args.dtype)))
         return
@@ -143,7 +202,8 @@ def main():
             line = next(v for v in out.stdout.splitlines() if v.startswith("RESULT "))
             times = json.loads(line[len("RESULT ") :])
             best[name] = [min(a, b) for a, b in zip(best.get(name, times), times)]
-    reference = best.get("tensorflow", best[args.frameworks[0]])
+    reference_name = "tensorflow" if "tensorflow" in best else args.frameworks[0]
+    reference = best[reference_name]
     names = list(best)
     print("| HxW, in -> out | " + " | ".join(f"{k} ms (ratio)" for k in names) + " |")
     print("|---" * (len(names) + 1) + "|")
@@ -153,6 +213,11 @@ def main():
         ref = pick(reference)
         cells = " | ".join(f"{pick(best[k]):.2f} ({pick(best[k]) / ref:.2f})" for k in names)
         print(f"| {row} | {cells} |")
+    from keras_latent.files import write_json
+
+    output = args.output or default_output(args.dtype)
+    write_json(output, record(argv, args, environment, best, reference_name))
+    print(f"wrote {output}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,348 @@
+"""Figures quoted in README.md and benchmarks/README.md against the JSON records they came from.
+
+Each test reads a record under ``benchmarks/results/``, formats the value as the README quotes
+it and checks that the README says exactly that, in the table row (found by its first cells)
+or the sentence it belongs to. Pure file reading: no Keras, no data, no training.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+BENCHMARKS = ROOT / "benchmarks" / "README.md"
+
+# Table 1's row names (benchmarks/table1_lines.py's NAMES), by the records' file prefix.
+TABLE1_NAMES = {
+    "ae": "Baseline (AE)",
+    "dropout": "Dropout",
+    "denoising": "Denoising",
+    "vae": "VAE",
+    "aae": "AAE",
+    "vqvae": "VQ-VAE",
+    "acai": "ACAI",
+}
+
+
+def record(relative):
+    """The JSON record ``benchmarks/results/<relative>``."""
+    path = RESULTS / relative
+    assert path.exists(), f"record {path.relative_to(ROOT)} is missing"
+    return json.loads(path.read_text())
+
+
+def text(path):
+    """A document's text."""
+    return path.read_text()
+
+
+def flat(value):
+    """``value`` with every run of whitespace made one space (prose wraps lines anywhere)."""
+    return " ".join(value.split())
+
+
+def section(document, heading):
+    """The part of ``document`` from the heading line starting with ``heading`` to the next
+    heading of the same or a higher level."""
+    level = len(heading) - len(heading.lstrip("#"))
+    lines = document.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith(heading)]
+    assert starts, f"no heading {heading!r}"
+    body = []
+    for line in lines[starts[0] + 1 :]:
+        match = re.match(r"(#+) ", line)
+        if match and len(match.group(1)) <= level:
+            break
+        body.append(line)
+    return "\n".join(body)
+
+
+def table_row(document, *first_cells):
+    """The cells of the first Markdown table row whose first cells are ``first_cells``."""
+    for line in document.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[: len(first_cells)] == list(first_cells):
+            return cells
+    raise AssertionError(f"no table row starting with {' | '.join(first_cells)!r}")
+
+
+def assert_cell(row, index, expected, figure, source):
+    """Cell ``index`` of ``row`` reads ``expected``, else a message naming figure and record."""
+    assert row[index] == expected, (
+        f"{figure}: the record {source} gives {expected!r}, the README's row "
+        f"{' | '.join(row[:2])!r} says {row[index]!r}"
+    )
+
+
+def assert_quoted(expected, document, figure, source):
+    """``expected`` appears in ``document`` (whitespace-insensitive)."""
+    assert flat(expected) in flat(document), (
+        f"{figure}: the record {source} gives {expected!r}, which the README does not quote"
+    )
+
+
+def short_exponent(value):
+    """``1799.2`` as ``1.80e3``: the README's short scientific notation."""
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def population_mean_std(values):
+    """Mean and population standard deviation, as table1_lines.py reports them."""
+    values = np.asarray(values, dtype=float)
+    return values.mean(), values.std()
+
+
+# ACAI against the plain autoencoder on lines, 8000 steps (README table).
+@pytest.mark.parametrize(("name", "row_name"), [("acai", "ACAI"), ("ae", "Autoencoder")])
+def test_lines_8000_steps_table(name, row_name):
+    source = f"lines_{name}_8000steps.json"
+    result = record(source)
+    row = table_row(section(text(README), "### ACAI against the plain autoencoder"), row_name)
+    training = result["training"]
+    assert_cell(row, 1, f"{training['images_seen']:,}", f"{row_name} images seen", source)
+    distance = f"{result['lines']['mean_distance'] * 1e3:.2f}"
+    assert_cell(row, 2, distance, f"{row_name} Mean Distance (1e-3)", source)
+    smoothness = f"{result['lines']['smoothness']:.3f}"
+    assert_cell(row, 3, smoothness, f"{row_name} Smoothness", source)
+    minutes = f"{training['fit_time_s'] / 60:.1f} min"
+    assert_cell(row, 6, minutes, f"{row_name} fit time", source)
+
+
+@pytest.mark.parametrize(("name", "preset"), [("acai", "acai_lines"), ("ae", "ae_lines")])
+def test_lines_presets_in_zoo_table(name, preset):
+    source = f"lines_{name}_8000steps.json"
+    lines = record(source)["lines"]
+    row = table_row(section(text(README), "## Model zoo"), f"`{preset}`")
+    quoted = (
+        f"Mean Distance {lines['mean_distance'] * 1e3:.2f}e-3, Smoothness {lines['smoothness']:.3f}"
+    )
+    message = f"{preset} scores: the record {source} gives {quoted!r}, the README says {row[2]!r}"
+    assert quoted in row[2], message
+
+
+def test_lines_2000_steps_sentence():
+    acai, ae = record("lines_acai_2000steps.json"), record("lines_ae_2000steps.json")
+
+    def scores(result):
+        lines = result["lines"]
+        return f"{lines['mean_distance'] * 1e3:.2f}e-3 / {lines['smoothness']:.3f}"
+
+    quoted = f"gave ACAI {scores(acai)} and the autoencoder {scores(ae)}"
+    assert_quoted(quoted, text(README), "lines at 2000 steps", "lines_{acai,ae}_2000steps.json")
+
+
+def test_lines_2000_steps_device_claim():
+    """The README names a CPU for the 2000-step run only as far as its records do."""
+    acai = record("lines_acai_2000steps.json")["training"]["device"]
+    ae = record("lines_ae_2000steps.json")["training"]["device"]
+    assert "unknown cpu" in acai and "AMD EPYC" in ae, (acai, ae)
+    assert_quoted(
+        "the autoencoder's record names a 2-core AMD EPYC VM, the ACAI run's record does not "
+        "name its CPU",
+        text(README),
+        "2000-step device",
+        "lines_{acai,ae}_2000steps.json",
+    )
+
+
+@pytest.mark.parametrize(("heading", "steps", "seeds"), [
+    ("### Recorded: 2000 steps", 2000, (0, 1, 2)),
+    ("### Recorded: 4000 steps", 4000, (0,)),
+])  # fmt: skip
+@pytest.mark.parametrize("model", sorted(TABLE1_NAMES))
+def test_table1_rows(heading, steps, seeds, model):
+    sources = [f"table1/{model}_{steps}steps_seed{seed}.json" for seed in seeds]
+    runs = [record(source) for source in sources]
+    row = table_row(section(text(BENCHMARKS), heading), TABLE1_NAMES[model])
+    figure = f"Table 1 {TABLE1_NAMES[model]} at {steps} steps"
+    columns = [
+        (1, [1e3 * r["lines"]["mean_distance"] for r in runs], 2, "Mean Distance (1e-3)"),
+        (2, [r["lines"]["smoothness"] for r in runs], 3, "Smoothness"),
+        (3, [r["test_reconstruction_mse"] for r in runs], 4, "test MSE"),
+    ]
+    for index, values, digits, name in columns:
+        mean, std = population_mean_std(values)
+        expected = f"{mean:.{digits}f} +- {std:.{digits}f}"
+        assert_cell(row, index, expected, f"{figure}, {name}", ", ".join(sources))
+
+
+@pytest.mark.parametrize("model", ["acai", "ae"])
+def test_table1_mixed_bfloat16_rows(model):
+    sources = [f"table1/{model}_2000steps_mixed_bfloat16_seed{s}.json" for s in (0, 1, 2)]
+    runs = [record(source) for source in sources]
+    heading = "### Mixed bfloat16 against float32 under the same budget"
+    row = table_row(section(text(BENCHMARKS), heading), model.upper(), "mixed_bfloat16")
+    mean, std = population_mean_std([1e3 * r["lines"]["mean_distance"] for r in runs])
+    expected = f"{mean:.2f} +- {std:.2f}"
+    assert_cell(row, 2, expected, f"{model} bfloat16 Mean Distance", ", ".join(sources))
+
+
+ECCENTRIC_ROWS = {
+    "ae": "plain AE",
+    "rae": "RAE-L2",
+    "irmae": "IRMAE",
+    "eccentric_0.1": "eccentric, weight 0.1",
+    "eccentric_0.01": "eccentric, weight 0.01",
+}
+
+
+@pytest.mark.parametrize("key", sorted(ECCENTRIC_ROWS))
+def test_eccentric_mnist_rows(key):
+    source = "eccentric_mnist_2000steps.json"
+    result = record(source)["results"][key]
+    row = table_row(section(text(BENCHMARKS), "### Eccentric regularization"), ECCENTRIC_ROWS[key])
+    figure = f"eccentric_mnist {ECCENTRIC_ROWS[key]}"
+    assert_cell(row, 1, f"{result['reconstruction_mse']:.4f}", f"{figure} test MSE", source)
+    assert_cell(row, 2, short_exponent(result["eccentricity"]), f"{figure} eccentricity", source)
+    assert_cell(row, 3, str(result["latent_rank"]), f"{figure} latent rank", source)
+    assert_cell(row, 4, f"{100 * result['probe_accuracy']:.2f}%", f"{figure} probe", source)
+    clustering = f"{100 * result['clustering_accuracy']:.2f}%"
+    assert_cell(row, 5, clustering, f"{figure} clustering", source)
+    assert_cell(row, 6, f"{result['frechet_distance']:.1f}", f"{figure} Fréchet", source)
+    minutes = f"{result['training']['fit_time_s'] / 60:.1f} min"
+    assert_cell(row, 7, minutes, f"{figure} fit time", source)
+
+
+@pytest.mark.parametrize("preset", ["acai_mnist", "ae_mnist", "acai_mnist_dz32", "ae_mnist_dz32"])
+def test_mnist_representation_rows(preset):
+    source = f"mnist/{preset}_3000steps.json"
+    test = record(source)["test"]
+    heading = "### ACAI and the plain autoencoder on MNIST"
+    row = table_row(section(text(BENCHMARKS), heading), preset)
+    alongside = f"{100 * test['probe_accuracy']:.2f}%"
+    assert_cell(row, 3, alongside, f"{preset} probe alongside", source)
+    frozen = f"{100 * test['linear_probe_accuracy']:.2f}%"
+    assert_cell(row, 5, frozen, f"{preset} frozen probe", source)
+    clustering = f"{100 * test['clustering_accuracy']:.2f}%"
+    assert_cell(row, 6, clustering, f"{preset} clustering", source)
+    assert_cell(row, 7, f"{test['reconstruction_mse']:.4f}", f"{preset} test MSE", source)
+    frechet = test.get("frechet_classifier_distance")
+    expected = "-" if frechet is None else f"{frechet:.1f}"
+    assert_cell(row, 8, expected, f"{preset} Fréchet", source)
+
+
+def test_mnist_presets_in_zoo_table():
+    source = "mnist/acai_mnist_3000steps.json"
+    test = record(source)["test"]
+    row = table_row(section(text(README), "## Model zoo"), "`acai_mnist`")
+    quoted = (
+        f"frozen-latent probe {100 * test['linear_probe_accuracy']:.2f}%, clustering "
+        f"{100 * test['clustering_accuracy']:.2f}%, MSE {test['reconstruction_mse']:.4f}, "
+        f"Fréchet (classifier) {test['frechet_classifier_distance']:.1f}"
+    )
+    message = f"acai_mnist scores: the record {source} gives {quoted!r}, the README says {row[2]!r}"
+    assert row[2] == quoted, message
+
+
+@pytest.mark.parametrize("case", [0, 1])
+def test_clustering_speed_rows(case):
+    source = "clustering_speed.json"
+    result = record(source)["cases"][case]
+    same, paper = result["same_restarts"], result["paper_restarts"]
+    first = f"{result['points']:,} x {result['dimensions']}"
+    row = table_row(section(text(BENCHMARKS), "### K-means at 1000 restarts"), first)
+    assert_cell(row, 1, f"{same['keras_latent_s']:.1f} s", f"K-means {first} keras-latent", source)
+    assert_cell(row, 2, f"{same['sklearn_s']:.1f} s", f"K-means {first} scikit-learn", source)
+    assert_cell(row, 3, f"{same['speedup']:.1f}x", f"K-means {first} speed-up", source)
+    thousand = f"{paper['keras_latent_s']:.0f} s"
+    assert_cell(row, 4, thousand, f"K-means {first} 1000 restarts", source)
+    extrapolated = f"~{round(paper['sklearn_s_extrapolated'], -1):,.0f} s"
+    assert_cell(row, 5, extrapolated, f"K-means {first} scikit-learn 1000", source)
+
+
+SPEED_ROWS = {
+    "TensorFlow `fit`": ("tensorflow", "fit"),
+    "hand-written `tf.function` loop": ("tensorflow", "tf_function"),
+    "PyTorch backend `fit`": ("torch", "fit"),
+    "hand-written PyTorch eager loop": ("torch", "torch_eager"),
+    "JAX `fit`": ("jax", "fit"),
+}
+
+
+def best_rates(results, model):
+    """Best images/s over the repeats, by (backend, runner, policy), for one model."""
+    best = {}
+    for result in results:
+        if result.get("model") == model and "images_per_s" in result:
+            key = (result["backend"], result["runner"], result["policy"])
+            best[key] = max(best.get(key, 0.0), result["images_per_s"])
+    return best
+
+
+@pytest.mark.parametrize("row_name", sorted(SPEED_ROWS))
+def test_speed_table(row_name):
+    source = "throughput_xeon_amx_matmul_150steps.json"
+    best = best_rates(record(source)["results"], "acai")
+    row = table_row(section(text(README), "## Speed"), row_name)
+    backend, runner = SPEED_ROWS[row_name]
+    for index, policy in ((1, "float32"), (2, "mixed_bfloat16")):
+        expected = f"{best[backend, runner, policy]:.0f}"
+        assert_cell(row, index, expected, f"README speed table {row_name} {policy}", source)
+
+
+def test_pythae_range():
+    sources = sorted(path.name for path in RESULTS.glob("throughput_*150steps*.json"))
+    ratios = [record(s)["ratios"]["best_fit_fp32_over_pythae/ae"] for s in sources]
+    assert len(ratios) == 7, sources
+    quoted = f"trains {min(ratios):.2f}-{max(ratios):.2f}x faster than pythae's trainer"
+    assert_quoted(quoted, text(README), "AE fit against pythae", ", ".join(sources))
+
+
+def test_half_precision_slowdowns():
+    source = "throughput_zen3_avx2_half_precision_20steps.json"
+    best = best_rates(record(source)["results"], "acai")
+    runners = [("tensorflow", "fit"), ("tensorflow", "tf_function"), ("torch", "fit")]
+    runners.append(("torch", "torch_eager"))
+
+    def slowdowns(policy):
+        found = [(b, r) for b, r in runners if (b, r, policy) in best]
+        return [best[b, r, "float32"] / best[b, r, policy] for b, r in found]
+
+    bf16, fp16 = slowdowns("mixed_bfloat16"), slowdowns("mixed_float16")
+    quoted = f"{min(bf16):.1f}-{max(bf16):.1f}x *slower*"
+    assert_quoted(f"ACAI {quoted} than float32", text(README), "bfloat16 slowdown", source)
+    assert_quoted(f"ACAI trains {quoted} in", text(BENCHMARKS), "bfloat16 slowdown", source)
+    quoted = f"{min(fp16):.1f}-{max(fp16):.1f}x slower in `mixed_float16`"
+    assert_quoted(quoted, text(BENCHMARKS), "float16 slowdown", source)
+
+
+def test_onednn_speedups():
+    sources = {
+        state: [f"throughput_zen3_onednn_{state}_{n}.json" for n in (1, 2, 3)]
+        for state in ("off", "on")
+    }
+    rates = {state: {} for state in sources}
+    for state, names in sources.items():
+        for name in names:
+            for result in record(name)["results"]:
+                rates[state].setdefault(result["model"], []).append(result["images_per_s"])
+    heading = "### Latest: a CPU without AVX-512 VNNI"
+    document = section(text(BENCHMARKS), heading)
+    ratios = []
+    for model in rates["on"]:
+        ratio = max(rates["on"][model]) / max(rates["off"][model])
+        ratios.append(ratio)
+        row = table_row(document, model)
+        assert_cell(row, 3, f"{ratio:.2f}", f"oneDNN on / off, {model}", ", ".join(sources["on"]))
+    quoted = f"{min(ratios):.1f}-{max(ratios):.1f}x slower without them"
+    assert_quoted(quoted, text(README), "oneDNN speed-up", "throughput_zen3_onednn_*.json")
+
+
+def test_fine_tune_sentence():
+    source = "fine_tune_acai_mnist.json"
+    by_rate = record(source)["test_mse_by_learning_rate"]
+    high, low = by_rate["0.0001"], by_rate["1e-05"]
+    quoted = (
+        f"went from {high[0]:.4f} to {high[1]:.4f} after 10 steps at the recipe's 1e-4 and was "
+        f"back to {high[-1]:.4f} after 40; at 1e-5 it stayed within "
+        f"{min(low[1:]):.4f}-{max(low[1:]):.4f}"
+    )
+    assert_quoted(quoted, text(README), "fine-tuning test MSE", source)
