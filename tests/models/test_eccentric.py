@@ -109,13 +109,14 @@ def test_on_mnist_a_lower_weight_gives_a_more_eccentric_latent(mnist_dir):
 
     Same seed, data and budget for weights 1 and 0.01: 1000 steps of 128 images from 4096
     training images, Adam(1e-3), depth 8, a 4x4x1 latent (d_z 16); principal components of
-    2000 test codes. Measured on TensorFlow over six seeds (0-5): the top principal variance
-    over the median one rose from 2.4-6.3 (weight 1) to 7.5-11.2 (weight 0.01), at least 1.8x
-    in every seed (seed 0: 3.3 -> 8.8); the margin asserted is 1.5x. The ratio of the largest
-    to the smallest variance (``eccentricity``) rose in only 4 of the 6 seeds: it hinges on
-    the least-used direction, which the regularizer barely controls (in high dimension a
-    hypersphere is only marginally stable against spreading into one more direction), so it
-    is recorded, not asserted. Slow: about 3 minutes on 2 CPU cores.
+    2000 test codes. Asserted: the top principal variance over the median one rises at least
+    1.5x. ``benchmarks/eccentric_weight.py`` runs the same experiment per seed and records it
+    (``benchmarks/results/eccentric_weight/``; seed 0: 3.34 -> 8.81, seed 1: 2.42 -> 8.77, on
+    TensorFlow, 2-core AMD EPYC). The ratio of the largest to the smallest variance
+    (``eccentricity``) is recorded there, not asserted: it hinges on the least-used direction,
+    which the regularizer barely controls (in high dimension a hypersphere is only marginally
+    stable against spreading into one more direction). CI runs this test where real MNIST is
+    present: about 3 minutes on 2 CPU cores.
     """
     from keras_latent.datasets import load
 
