@@ -346,3 +346,16 @@ def test_fine_tune_sentence():
         f"{min(low[1:]):.4f}-{max(low[1:]):.4f}"
     )
     assert_quoted(quoted, text(README), "fine-tuning test MSE", source)
+
+
+def test_quickstart_times():
+    source = "quickstart.json"
+    quickstart = record(source)
+    install, train = (command["runs"][0]["seconds"] for command in quickstart["commands"])
+    weights = quickstart["attached"]["runs/acai_lines/metadata.json"]["weights"]
+    quoted = (
+        f"`pip install .` {install:.0f} s, then `keras-latent train acai_lines --steps 200` "
+        f"{train:.0f} s, of which {weights['fit_time_s']:.0f} s\ntraining "
+        f"({weights['images_per_second']:.0f} images/s)"
+    )
+    assert_quoted(quoted, text(README), "the quickstart's times", source)
