@@ -12,21 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.table1_lines import NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
 BENCHMARKS = ROOT / "benchmarks" / "README.md"
 
-# Table 1's row names (benchmarks/table1_lines.py's NAMES), by the records' file prefix.
-TABLE1_NAMES = {
-    "ae": "Baseline (AE)",
-    "dropout": "Dropout",
-    "denoising": "Denoising",
-    "vae": "VAE",
-    "aae": "AAE",
-    "vqvae": "VQ-VAE",
-    "acai": "ACAI",
-}
+TABLE1_NAMES = NAMES  # Table 1's row names, by the records' file prefix
 
 
 def record(relative):
