@@ -493,37 +493,14 @@ def test_evaluation(data, data_dir):
     """``f(model) -> {"probe_accuracy", "reconstruction_mse"}`` on ``data``'s test split: the
     in-training linear probe's test accuracy (where the model has one and the split labels)
     and the test reconstruction MSE, for :func:`training.train`'s ``evaluate``."""
-    from keras_latent import datasets, presets
+    from keras_latent import datasets, evaluation, presets
 
     x, y = datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
 
     def evaluate(model):
-        z = model.encode(x)
-        scores = {"reconstruction_mse": squared_error(model.decode(z), x) / x.size}
-        accuracy = probe_accuracy(model, z, y)
-        if accuracy is not None:
-            scores["probe_accuracy"] = accuracy
-        return scores
+        return evaluation.test_scores(model, x, y)[0]
 
     return evaluate
-
-
-def probe_accuracy(model, z, y, batch_size=1024):
-    """Accuracy of the model's in-training linear probe on latents ``z`` (``model.encode``) of
-    images labelled ``y``; None without a probe or labels."""
-    import keras
-
-    probe = getattr(model, "probe", None)
-    if probe is None or y is None:
-        return None
-    z = np.asarray(z).reshape(len(z), -1)
-    logits = np.concatenate(
-        [
-            keras.ops.convert_to_numpy(probe(z[i : i + batch_size]))
-            for i in range(0, len(z), batch_size)
-        ]
-    )
-    return float(np.mean(np.argmax(logits, axis=1) == y))
 
 
 def make_stream(dataset, model, settings, data_dir):
@@ -630,35 +607,27 @@ def training_statistic(evaluations, last=20):
 def score_images(model, folder, name, data, data_dir, shown=None):
     """Test reconstruction MSE and, with a probe, the in-fit probe's test accuracy; recorded
     in ``metrics.json`` under ``test``; ``reconstruction.png`` drawn. Returns the metrics."""
-    from keras_latent import datasets, presets
-    from keras_latent.files import read_json, write_json
+    from keras_latent import datasets, evaluation, presets
 
     x, y = datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
-    metrics = {"test_images": int(len(x)), **reconstruction_error(model, x)}
-    accuracy = probe_accuracy(model, model.encode(x), y)
-    if accuracy is not None:
-        metrics["probe_accuracy"] = accuracy
-    path = Path(folder) / "metrics.json"
-    record = read_json(path) if path.exists() else {"recipe": name}
-    record["test"] = {**record.get("test", {}), **metrics}
-    write_json(path, record)
+    metrics = {"test_images": int(len(x)), **evaluation.test_scores(model, x, y)[0]}
+    record_test_metrics(folder, name, metrics)
     draw_reconstructions(model, x, Path(folder) / "reconstruction.png", name)
-    print(json.dumps({"run": str(shown or folder), **record["test"]}, indent=2))
+    print(json.dumps({"run": str(shown or folder), **metrics}, indent=2))
     return metrics
 
 
-def reconstruction_error(model, x, batch_size=256):
-    """``{"reconstruction_mse": mean((x - reconstruct(x))^2)}`` over ``x``."""
-    total = 0.0
-    for i in range(0, len(x), batch_size):
-        batch = x[i : i + batch_size]
-        total += squared_error(model.reconstruct(batch), batch)
-    return {"reconstruction_mse": total / x.size}
+def record_test_metrics(folder, name, metrics, **entries):
+    """Merge ``metrics`` into the ``test`` entry of ``folder``'s ``metrics.json`` (made with
+    ``recipe`` ``name`` where there is none) and set ``entries``; returns the record."""
+    from keras_latent.files import read_json, write_json
 
-
-def squared_error(a, b):
-    """``sum((a - b)^2)`` in float64."""
-    return float(np.sum(np.square(a - b), dtype=np.float64))
+    path = Path(folder) / "metrics.json"
+    record = read_json(path) if path.exists() else {"recipe": name}
+    record["test"] = {**record.get("test", {}), **metrics}
+    record.update(entries)
+    write_json(path, record)
+    return record
 
 
 def draw_reconstructions(model, x, path, name, n=8):
@@ -764,18 +733,13 @@ def run_evaluate(args):
             f"{args.run}: cannot tell the model's dataset (no metadata.json with a dataset); "
             "evaluate takes presets and folders written by keras-latent train"
         )
-    evaluation = evaluation_settings(args)
-    print(describe_evaluation(evaluation))
-    args = argparse.Namespace(**{**vars(args), **{k: evaluation[k] for k in EVALUATION_FLAGS}})
-    metrics = score_images(model, out, name, data, args.data_dir)
-    metrics.update(representation_metrics(model, data, args))
-    metrics.update(sample_quality(model, data, args))
-    from keras_latent.files import read_json, write_json
-
-    record = read_json(out / "metrics.json")
-    record["test"] = {**record.get("test", {}), **metrics}
-    record["evaluation"] = evaluation
-    write_json(out / "metrics.json", record)
+    settings = evaluation_settings(args)
+    print(describe_evaluation(settings))
+    metrics, seconds = image_metrics(model, args.run, data, args.data_dir, settings)
+    record = record_test_metrics(out, name, metrics, evaluation={**settings, "seconds": seconds})
+    draw_reconstructions(
+        model, held_out_images(data, args.data_dir), out / "reconstruction.png", name
+    )
     print(json.dumps({"run": str(out), **record["test"]}, indent=2))
     print(f"wrote {out / 'metrics.json'} and {out / 'reconstruction.png'}")
 
@@ -821,44 +785,30 @@ def describe_evaluation(evaluation):
     return "evaluation settings: " + ", ".join(parts)
 
 
-def representation_metrics(model, data, args):
-    """Frozen-latent probe and clustering accuracy (``keras_latent.metrics.representation``)
-    where the dataset has labels; else ``{}``."""
-    from keras_latent import datasets
-    from keras_latent.metrics import representation
+def image_metrics(model, run, data, data_dir, settings):
+    """:func:`keras_latent.evaluation.image_metrics` of ``model`` (loaded from ``run``) with
+    ``settings`` (:func:`evaluation_settings`); the preset's shipped sampler is used where its
+    ``metadata.json`` shows it is the recipe's, fitted on these weights."""
+    from keras_latent import evaluation, zoo
 
-    train = datasets.load(data, "train", data_dir=args.data_dir)
-    test = datasets.load(data, "test", data_dir=args.data_dir)
-    if train[1] is None or test[1] is None:
-        return {}
-    return {
-        "linear_probe_accuracy": float(
-            representation.linear_probe_accuracy(model, train, test, epochs=args.probe_epochs)
-        ),
-        "clustering_accuracy": float(
-            representation.clustering_accuracy(model, train, test, n_init=args.kmeans_restarts)
-        ),
-    }
+    weights = zoo.read_metadata(zoo.resolve(run)).get("weights")
+    weights = weights if isinstance(weights, dict) else {}
+    return evaluation.image_metrics(
+        model,
+        data,
+        data_dir,
+        probe_epochs=settings["probe_epochs"],
+        kmeans_restarts=settings["kmeans_restarts"],
+        sampler_record=weights.get("sampler"),
+        weights_sha256=weights.get("sha256"),
+    )
 
 
-def sample_quality(model, data, args, n_components=10):
-    """On MNIST, the Fréchet classifier distance (``keras_latent.metrics.frechet``, features of
-    the shipped MNIST classifier) between the test images and as many decoded samples of a
-    ``n_components`` Gaussian mixture fitted on the training codes, clipped to the image range
-    [-1, 1]; elsewhere ``{}`` (no feature classifier ships for other datasets)."""
-    if data != "mnist":
-        return {}
-    from keras_latent import datasets
-    from keras_latent.metrics import frechet
+def held_out_images(data, data_dir):
+    """The images of ``data``'s test split (``keras_latent.presets.splits``)."""
+    from keras_latent import datasets, presets
 
-    x_train, _ = datasets.load(data, "train", data_dir=args.data_dir)
-    x_test, _ = datasets.load(data, "test", data_dir=args.data_dir)
-    model.fit_sampler(x_train, kind="gmm", n_components=n_components, seed=0)
-    samples = np.clip(model.sample(len(x_test)), -1.0, 1.0)  # decoded draws may overshoot
-    return {
-        "frechet_classifier_distance": float(frechet.frechet_distance_images(x_test, samples)),
-        "frechet_sampler": f"Gaussian mixture, {n_components} components, on training codes",
-    }
+    return datasets.load(data, presets.splits(data)[1], data_dir=data_dir)[0]
 
 
 def run_interpolate(args):

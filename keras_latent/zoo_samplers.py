@@ -12,7 +12,9 @@ the codes of its dataset's whole training split, loaded with ``keras_latent.data
 (lines: the fixed generated training set; image data: from ``--data-dir`` or
 ``$KERAS_LATENT_DATA``), and added to the preset folder with
 :func:`keras_latent.zoo.add_sampler`, which records in ``metadata["weights"]["sampler"]`` the
-dataset, split, number of images, kind, components, seed and this command. A preset whose
+dataset, split, number of images, the sha256 of the weights whose codes it was fitted on
+(``weights_sha256``: ``keras-latent evaluate`` uses the sampler as is only for those weights),
+kind, components, seed and this command. A preset whose
 training data are not found is skipped and reported; the exit status is 1 when one named on
 the command line could not be given a sampler.
 """
@@ -66,7 +68,13 @@ def fit_preset_sampler(folder, data_dir=None, recipe=None):
     command = f"python -m keras_latent.zoo_samplers {folder.name}"
     if data != "lines":
         command += " --data-dir DATA_DIR"
-    record = {"dataset": data, "split": SPLIT, "images": int(len(x)), "command": command}
+    record = {
+        "dataset": data,
+        "split": SPLIT,
+        "images": int(len(x)),
+        "weights_sha256": meta["weights"]["sha256"],  # the codes of these weights
+        "command": command,
+    }
     return zoo.add_sampler(folder, sampler, record)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_latent.datasets import idx
+
 REPO = Path(__file__).resolve().parents[1]
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -63,3 +65,14 @@ def gradients(loss_fn, variables):
         np.zeros(v.shape) if g is None else keras.ops.convert_to_numpy(g)
         for g, v in zip(grads, variables)
     ]
+
+
+def write_mnist(folder, n_train=24, n_test=16):
+    """A tiny MNIST-format folder (random digits) for fast image-preset runs."""
+    rng = np.random.default_rng(0)
+    for stem, n in (("train", n_train), ("t10k", n_test)):
+        idx.write_idx(
+            folder / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), "u1")
+        )
+        idx.write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, "u1"))
+    return folder

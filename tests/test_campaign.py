@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from keras_latent import campaign, cli, training
-from tests.test_cli import write_mnist
+from tests.helpers import write_mnist
 
 pytestmark = pytest.mark.filterwarnings("ignore::keras_latent.datasets.formats.ChecksumWarning")
 

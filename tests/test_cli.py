@@ -15,8 +15,8 @@ from PIL import Image
 
 import keras_latent as kl
 from keras_latent import cli, hardware, training
-from keras_latent.datasets.idx import write_idx
 from keras_latent.models import Autoencoder
+from tests.helpers import write_mnist
 
 # The tiny generated MNIST folders are not the standard files: loading them warns so.
 pytestmark = pytest.mark.filterwarnings("ignore::keras_latent.datasets.formats.ChecksumWarning")
@@ -285,15 +285,6 @@ def test_resume_refuses_other_settings(mnist_run, capsys):
 
 
 # ------------------------------------------------------------------------------ image presets
-def write_mnist(folder, n_train=24, n_test=16):
-    """A tiny MNIST-format folder (random digits) for fast image-preset runs."""
-    rng = np.random.default_rng(0)
-    for stem, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(folder / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), "u1"))
-        write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, "u1"))
-    return folder
-
-
 @pytest.fixture(scope="module")
 def mnist_run(tmp_path_factory):
     data = write_mnist(tmp_path_factory.mktemp("data"))
@@ -348,13 +339,13 @@ def test_evaluate_adds_the_representation_metrics(mnist_run, monkeypatch, capsys
     calls = []
     monkeypatch.setattr(
         representation,
-        "linear_probe_accuracy",
-        lambda model, train, test, **kw: calls.append(kw) or 0.5,
+        "linear_probe_accuracy_from_latents",
+        lambda z_train, y_train, z_test, y_test, **kw: calls.append(kw) or 0.5,
     )
     monkeypatch.setattr(
         representation,
-        "clustering_accuracy",
-        lambda model, train, test, **kw: calls.append(kw) or 0.25,
+        "clustering_accuracy_from_latents",
+        lambda z_train, y_train, z_test, y_test, **kw: calls.append(kw) or 0.25,
     )
     code = cli.main(
         ["evaluate", str(run), "--data-dir", str(data), "--probe-epochs", "1",
@@ -366,6 +357,9 @@ def test_evaluate_adds_the_representation_metrics(mnist_run, monkeypatch, capsys
     assert test["frechet_classifier_distance"] > 0  # test images against the mixture's samples
     evaluation = json.loads((run / "metrics.json").read_text())["evaluation"]
     assert evaluation["probe_epochs"] == 1 and evaluation["kmeans_restarts"] == 2
+    steps = {"load data", "test images", "encode train images", "linear probe", "clustering",
+             "Frechet distance"}  # fmt: skip
+    assert set(evaluation["seconds"]) == steps and min(evaluation["seconds"].values()) >= 0
 
 
 def test_evaluate_uses_the_settings_a_card_was_measured_with(mnist_run, tmp_path,
@@ -373,6 +367,7 @@ def test_evaluate_uses_the_settings_a_card_was_measured_with(mnist_run, tmp_path
     """Issue 29 (2): on a folder whose metadata records ``weights.evaluation``, evaluate uses
     those settings (and says so, in its output and metrics.json); explicit flags override each
     one; without a record it uses its defaults."""
+    from keras_latent import evaluation as evaluation_module
     from keras_latent.files import read_json, write_json
     from keras_latent.metrics import representation
 
@@ -384,17 +379,23 @@ def test_evaluate_uses_the_settings_a_card_was_measured_with(mnist_run, tmp_path
     write_json(folder / "metadata.json", meta)
     calls = []
     monkeypatch.setattr(
-        representation, "linear_probe_accuracy", lambda *a, **kw: calls.append(kw) or 0.5
+        representation,
+        "linear_probe_accuracy_from_latents",
+        lambda *a, **kw: calls.append(kw) or 0.5,
     )
     monkeypatch.setattr(
-        representation, "clustering_accuracy", lambda *a, **kw: calls.append(kw) or 0.25
+        representation,
+        "clustering_accuracy_from_latents",
+        lambda *a, **kw: calls.append(kw) or 0.25,
     )
-    monkeypatch.setattr(cli, "sample_quality", lambda *a, **kw: {})
+    monkeypatch.setattr(evaluation_module, "frechet_metrics", lambda *a, **kw: {})
 
     def evaluate(*flags):
         calls.clear()
         assert cli.main(["evaluate", str(folder), "--data-dir", str(data), *flags]) == 0
-        return calls[:], json.loads((folder / "metrics.json").read_text())["evaluation"]
+        evaluation = json.loads((folder / "metrics.json").read_text())["evaluation"]
+        assert set(evaluation.pop("seconds")) >= {"test images", "linear probe", "clustering"}
+        return calls[:], evaluation
 
     used, evaluation = evaluate()
     assert used == [{"epochs": 3}, {"n_init": 7}]

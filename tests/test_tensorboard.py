@@ -11,8 +11,7 @@ import tensorflow as tf
 from keras_latent import cli, tensorboard, training
 from keras_latent.datasets import ArrayStream
 from keras_latent.models import Autoencoder
-from tests.helpers import TINY
-from tests.test_cli import write_mnist
+from tests.helpers import TINY, write_mnist
 
 # The tiny generated MNIST folders are not the standard files: loading them warns so.
 pytestmark = pytest.mark.filterwarnings("ignore::keras_latent.datasets.formats.ChecksumWarning")

@@ -44,6 +44,7 @@ def test_fits_the_recipe_on_the_training_split_and_records_it(root, capsys):
         == {"dataset": "mnist", "split": "train", "images": 30, "kind": "gmm",
             "n_components": 10, "seed": 0}  # fmt: skip
     assert record["command"] == "python -m keras_latent.zoo_samplers ae --data-dir DATA_DIR"
+    assert record["weights_sha256"] == zoo.describe(folder / "ae")["weights"]["sha256"]
     model = zoo.load(folder / "ae")
     np.testing.assert_array_equal(model.sample(2, seed=0), model.sample(2, seed=0))
 
