@@ -192,7 +192,11 @@ class GaussianMixtureSampler(LatentSampler):
         component = np.repeat(np.arange(self.n_components), counts)
         rng.shuffle(component)
         noise = rng.standard_normal((n, self.means.shape[1]))
-        return self.means[component] + np.einsum("nij,nj->ni", self._cholesky[component], noise)
+        codes = np.empty_like(noise)
+        for j in range(self.n_components):  # one product per component: no (n, d, d) gather
+            rows = component == j
+            codes[rows] = self.means[j] + noise[rows] @ self._cholesky[j].T
+        return codes
 
     def get_config(self):
         return dict(

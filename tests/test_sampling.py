@@ -46,6 +46,30 @@ def test_gaussian_mixture_recovers_the_clusters_and_samples_from_them():
     np.testing.assert_array_equal(first, GaussianMixtureSampler(2, seed=0).fit(codes).sample(5))
 
 
+def test_mixture_draws_are_mean_plus_cholesky_times_noise_without_a_d_by_d_copy_per_code():
+    """Each code is ``mean_c + L_c eps`` of its component c; drawing n codes of size d needs
+    no (n, d, d) array (10,000 codes of 256 took 5 GB that way)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(400, 128)) + np.repeat(rng.normal(size=(4, 128)) * 5, 100, axis=0)
+    sampler = GaussianMixtureSampler(4, seed=0).fit(codes)
+    tracemalloc.start()
+    drawn = sampler.sample(1000, seed=3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 * 1000 * 128 * 8  # a (1000, 128, 128) float64 copy would be 131 MB
+    draw = np.random.default_rng(3)
+    counts = draw.multinomial(1000, sampler.weights / sampler.weights.sum())
+    component = np.repeat(np.arange(4), counts)
+    draw.shuffle(component)
+    noise = draw.standard_normal((1000, 128))
+    expected = sampler.means[component] + np.einsum(
+        "nij,nj->ni", np.linalg.cholesky(sampler.covariances)[component], noise
+    )
+    np.testing.assert_allclose(drawn, expected.astype("float32"), rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 def test_every_covariance_type_samples(covariance_type):
     sampler = GaussianMixtureSampler(2, covariance_type=covariance_type, seed=1)
