@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse
 from threadpoolctl import threadpool_limits
 
-_GEMM_ELEMENTS = 1 << 22  # entries of one distance block (16 MiB of float32)
+_GEMM_ELEMENTS = 1 << 20  # entries of one distance block (4 MiB of float32: near the L2 size)
 _BLOCK_COLUMNS = 1024  # centres per block: restarts per block = max(1, 1024 // k)
 _DENSE_FRACTION = 0.3  # restarts with more points than this to recompute share one GEMM
 _MOVED_FRACTION = 0.3  # above this fraction of moved points, sum the clusters afresh
