@@ -240,6 +240,25 @@ def test_mnist_presets_in_zoo_table(preset):
     assert row[2] == quoted, message
 
 
+@pytest.mark.parametrize("preset", ["acai_mnist", "ae_mnist", "eccentric_mnist"])
+def test_clustering_optima_rows(preset):
+    source = f"clustering_optima/{preset}.json"
+    result = record(source)
+    row = table_row(section(text(BENCHMARKS), "### K-means optima"), preset)
+
+    def span(pair):
+        return f"{100 * pair[0]:.2f}-{100 * pair[1]:.2f}%"
+
+    near = result["within_0.1pct_of_best"]
+    assert_cell(row, 1, f"{100 * result['inertia_spread']:.2f}%", "inertia spread", source)
+    assert_cell(row, 2, span(result["accuracy_range"]), "accuracy range", source)
+    assert_cell(row, 3, str(near["restarts"]), "restarts near the best", source)
+    assert_cell(row, 4, span(near["accuracy_range"]), "their accuracy", source)
+    best = f"{100 * result['best_inertia_accuracy']:.2f}%"
+    assert_cell(row, 5, best, "lowest-inertia accuracy", source)
+    assert len(result["restarts"]) == 20
+
+
 @pytest.mark.parametrize("case", [0, 1])
 def test_clustering_speed_rows(case):
     source = "clustering_speed.json"
