@@ -240,6 +240,21 @@ def test_mnist_presets_in_zoo_table(preset):
     assert row[2] == quoted, message
 
 
+def test_evaluate_time():
+    source = "evaluate_acai_mnist.json"
+    result = record(source)
+    (run,) = result["commands"][0]["runs"]
+    seconds = next(iter(result["attached"].values()))["evaluation"]["seconds"]
+    body = section(text(BENCHMARKS), "### Time of `keras-latent evaluate`")
+    assert_quoted(f"**{run['seconds']:.0f} s** in all", body, "evaluate's time", source)
+    labels = {"test images": "test images (encode, decode, probe alongside)"}
+    for step, value in seconds.items():
+        row = table_row(body, labels.get(step, step))
+        assert_cell(row, 1, f"{value:.1f}", step, source)
+    readme = f"{seconds['clustering']:.0f} s of `evaluate acai_mnist`'s {run['seconds']:.0f} s"
+    assert_quoted(readme, text(README), "K-means' share", source)
+
+
 @pytest.mark.parametrize("preset", ["acai_mnist", "ae_mnist", "eccentric_mnist"])
 def test_clustering_optima_rows(preset):
     source = f"clustering_optima/{preset}.json"
