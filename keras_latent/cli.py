@@ -493,9 +493,9 @@ def test_evaluation(data, data_dir):
     """``f(model) -> {"probe_accuracy", "reconstruction_mse"}`` on ``data``'s test split: the
     in-training linear probe's test accuracy (where the model has one and the split labels)
     and the test reconstruction MSE, for :func:`training.train`'s ``evaluate``."""
-    from keras_latent import datasets, evaluation, presets
+    from keras_latent import evaluation
 
-    x, y = datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
+    x, y = test_split(data, data_dir)
 
     def evaluate(model):
         return evaluation.test_scores(model, x, y)[0]
@@ -607,9 +607,9 @@ def training_statistic(evaluations, last=20):
 def score_images(model, folder, name, data, data_dir, shown=None):
     """Test reconstruction MSE and, with a probe, the in-fit probe's test accuracy; recorded
     in ``metrics.json`` under ``test``; ``reconstruction.png`` drawn. Returns the metrics."""
-    from keras_latent import datasets, evaluation, presets
+    from keras_latent import evaluation
 
-    x, y = datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
+    x, y = test_split(data, data_dir)
     metrics = {"test_images": int(len(x)), **evaluation.test_scores(model, x, y)[0]}
     record_test_metrics(folder, name, metrics)
     draw_reconstructions(model, x, Path(folder) / "reconstruction.png", name)
@@ -735,11 +735,10 @@ def run_evaluate(args):
         )
     settings = evaluation_settings(args)
     print(describe_evaluation(settings))
-    metrics, seconds = image_metrics(model, args.run, data, args.data_dir, settings)
+    test = test_split(data, args.data_dir)
+    metrics, seconds = image_metrics(model, args.run, data, args.data_dir, settings, test)
     record = record_test_metrics(out, name, metrics, evaluation={**settings, "seconds": seconds})
-    draw_reconstructions(
-        model, held_out_images(data, args.data_dir), out / "reconstruction.png", name
-    )
+    draw_reconstructions(model, test[0], out / "reconstruction.png", name)
     print(json.dumps({"run": str(out), **record["test"]}, indent=2))
     print(f"wrote {out / 'metrics.json'} and {out / 'reconstruction.png'}")
 
@@ -785,10 +784,11 @@ def describe_evaluation(evaluation):
     return "evaluation settings: " + ", ".join(parts)
 
 
-def image_metrics(model, run, data, data_dir, settings):
+def image_metrics(model, run, data, data_dir, settings, test):
     """:func:`keras_latent.evaluation.image_metrics` of ``model`` (loaded from ``run``) with
-    ``settings`` (:func:`evaluation_settings`); the preset's shipped sampler is used where its
-    ``metadata.json`` shows it is the recipe's, fitted on these weights."""
+    ``settings`` (:func:`evaluation_settings`) and the ``test`` split already loaded; the
+    preset's shipped sampler is used where its ``metadata.json`` shows it is the recipe's,
+    fitted on these weights."""
     from keras_latent import evaluation, zoo
 
     weights = zoo.read_metadata(zoo.resolve(run)).get("weights")
@@ -801,14 +801,16 @@ def image_metrics(model, run, data, data_dir, settings):
         kmeans_restarts=settings["kmeans_restarts"],
         sampler_record=weights.get("sampler"),
         weights_sha256=weights.get("sha256"),
+        test=test,
     )
 
 
-def held_out_images(data, data_dir):
-    """The images of ``data``'s test split (``keras_latent.presets.splits``)."""
+def test_split(data, data_dir):
+    """``(images, labels or None)`` of ``data``'s test split (``keras_latent.presets.splits``:
+    CelebA's is all of it), from ``data_dir``."""
     from keras_latent import datasets, presets
 
-    return datasets.load(data, presets.splits(data)[1], data_dir=data_dir)[0]
+    return datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
 
 
 def run_interpolate(args):

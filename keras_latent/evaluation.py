@@ -109,18 +109,22 @@ def image_metrics(
     sampler_record=None,
     weights_sha256=None,
     log=print,
+    test=None,
 ):
     """Every metric of the module docstring on ``data``'s splits (``keras_latent.datasets``
     from ``data_dir``): returns ``(metrics, seconds)``, the second the wall time of each step.
     ``sampler_record`` and ``weights_sha256`` (from a preset's ``metadata.json``) let a shipped
-    sampler be used as is (:func:`shipped_sampler`); ``log`` gets one line per step."""
+    sampler be used as is (:func:`shipped_sampler`); ``log`` gets one line per step; ``test``:
+    the test split's ``(images, labels or None)`` where the caller has loaded it already."""
     from keras_latent import datasets, presets
     from keras_latent.metrics import representation
 
     timer = Timer()
     train_split, test_split = presets.splits(data)
-    with timer("load data"):
-        x_test, y_test = datasets.load(data, test_split, data_dir=data_dir)
+    if test is None:
+        with timer("load data"):
+            test = datasets.load(data, test_split, data_dir=data_dir)
+    x_test, y_test = test
     with timer("test images"):
         metrics, z_test = test_scores(model, x_test, y_test)
     metrics = {"test_images": int(len(x_test)), **metrics}
@@ -164,9 +168,10 @@ def frechet_metrics(model, x_test, z_train, sampler_record=None, weights_sha256=
 
     sampler = shipped_sampler(model, sampler_record, weights_sha256, "mnist", len(z_train))
     if sampler is None:
-        log(f"fitting a {sampling.describe(sampling.make_sampler(**sampling.PRESET_RECIPE))} "
-            f"on {len(z_train):,} train codes (minutes on 2 cores)")  # fmt: skip
-        sampler = sampling.make_sampler(**sampling.PRESET_RECIPE).fit(z_train)
+        sampler = sampling.make_sampler(**sampling.PRESET_RECIPE)
+        log(f"fitting a {sampling.describe(sampler)} on {len(z_train):,} train codes "
+            "(minutes on 2 cores)")  # fmt: skip
+        sampler.fit(z_train)
         source = "fitted on the train codes"
     else:
         log("Fréchet distance: the preset's own latent sampler (the same recipe, these weights)")
