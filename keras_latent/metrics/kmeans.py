@@ -131,57 +131,30 @@ def predict(x, centers):
 
 
 def _assign(x, x_sq, centers):
-    """Two nearest centres per restart, by one GEMM for the whole block.
-
-    Returns labels (r, n) int32 and the squared distances to the nearest and the second
-    nearest centre, (r, n) float32 each. The minima are taken over integer keys rather than
-    by an argmin over a short axis (slow in numpy): the bit pattern of a float >= 0, read as
-    an integer, orders like the value, and the centre's index is written into its lowest
-    ``b = bit_length(k - 1)`` bits, so a running minimum over the ``k`` centres gives the
-    distance and its index at once. With ``k <= 16`` the keys are the float32 distances with
-    those bits cleared, so distances closer than ``2**(b - 23)`` relative (1.9e-6 for
-    ``k = 10``) count as tied and go to the lower index; with more clusters the keys are the
-    distances widened to float64, whose low 29 bits are zero, and the order is exact.
-    """
+    """Two nearest centres per restart, by one GEMM for the whole block of ``centers``
+    (r, k, d): labels (r, n) int32 and squared distances to the nearest and second nearest
+    centre, (r, n) float32 each."""
     r, k, d = centers.shape
     flat = centers.transpose(1, 0, 2).reshape(k * r, d)  # row j * r + b: centre j of b
     c_sq = np.einsum("ij,ij->i", flat, flat, dtype=np.float64).astype(np.float32)
     flat = -2.0 * flat
-    narrow = k <= 16
-    key_type, float_type = (np.int32, np.float32) if narrow else (np.int64, np.float64)
-    mask = key_type((1 << max(1, (k - 1).bit_length())) - 1)
-    index = np.arange(k, dtype=key_type)[:, None]
-    labels = np.empty((len(x), r), dtype=np.int32)
-    nearest = np.empty((len(x), r), dtype=np.float32)
-    second = np.empty((len(x), r), dtype=np.float32)
+    labels = np.empty((r, len(x)), dtype=np.int32)
+    nearest = np.empty((r, len(x)), dtype=np.float32)
+    second = np.empty((r, len(x)), dtype=np.float32)
     chunk = max(1, _GEMM_ELEMENTS // (r * k))
     for s in range(0, len(x), chunk):
         scores = x[s : s + chunk] @ flat.T
         scores += c_sq
         scores += x_sq[s : s + chunk, None]
-        np.maximum(scores, 0.0, out=scores)
-        if narrow:
-            keys = scores.view(np.int32)
-            keys &= ~mask
-        else:
-            keys = scores.astype(np.float64).view(np.int64)
-        keys = keys.reshape(len(scores), k, r)
-        keys |= index
-        first = keys[:, 0].copy()
-        runner_up = np.full_like(first, np.iinfo(key_type).max)
-        larger = np.empty_like(first)
-        for j in range(1, k):
-            np.maximum(first, keys[:, j], out=larger)
-            np.minimum(runner_up, larger, out=runner_up)
-            np.minimum(first, keys[:, j], out=first)
-        labels[s : s + chunk] = first & mask
-        nearest[s : s + chunk] = (first & ~mask).view(float_type)
-        second[s : s + chunk] = (runner_up & ~mask).view(float_type)
-    return labels.T, nearest.T, second.T
+        found = _two_smallest(scores, k)
+        for out, value in zip((labels, nearest, second), found):
+            out[:, s : s + chunk] = value.T
+    return labels, nearest, second
 
 
 def _assign_some(x, x_sq, centers, points):
-    """Exact two nearest centres (k, d) for the rows ``points`` of ``x``: labels, d1^2, d2^2."""
+    """Exact two nearest of one restart's ``centers`` (k, d) for the rows ``points`` of
+    ``x``: labels, d1^2 and d2^2, (len(points),) each."""
     scores = x[points] @ (-2.0 * centers.T)
     scores += np.einsum("ij,ij->i", centers, centers)
     scores += x_sq[points, None]
@@ -190,6 +163,43 @@ def _assign_some(x, x_sq, centers, points):
     nearest = scores[rows, labels]
     scores[rows, labels] = np.inf
     return labels, np.maximum(nearest, 0.0), np.maximum(scores.min(axis=1), 0.0)
+
+
+def _two_smallest(scores, k):
+    """The smallest and second smallest of ``k`` squared distances, for each row of
+    ``scores`` (m, k * r) (column ``j * r + b``: centre j of restart b) and each restart:
+    labels (m, r) int32 and the two distances (m, r) float32. Overwrites ``scores``.
+
+    The minima are taken over integer keys rather than by an argmin over a short axis (slow
+    in numpy): the bit pattern of a float >= 0, read as an integer, orders like the value, and
+    the centre's index is written into its lowest ``b = bit_length(k - 1)`` bits, so a running
+    minimum over the ``k`` centres gives the distance and its index at once. With ``k <= 16``
+    the keys are the float32 distances with those bits cleared, so distances closer than
+    ``2**(b - 23)`` relative (1.9e-6 for ``k = 10``) count as tied and go to the lower index;
+    with more clusters the keys are the distances widened to float64, whose low 29 bits are
+    zero, and the order is exact.
+    """
+    m, r = len(scores), scores.shape[1] // k
+    np.maximum(scores, 0.0, out=scores)  # rounding can leave a distance just below 0
+    narrow = k <= 16
+    key_type, float_type = (np.int32, np.float32) if narrow else (np.int64, np.float64)
+    mask = key_type((1 << max(1, (k - 1).bit_length())) - 1)
+    if narrow:
+        keys = scores.view(np.int32)
+        keys &= ~mask
+    else:
+        keys = scores.astype(np.float64).view(np.int64)
+    keys = keys.reshape(m, k, r)
+    keys |= np.arange(k, dtype=key_type)[:, None]
+    first = keys[:, 0].copy()
+    runner_up = np.full_like(first, np.iinfo(key_type).max)
+    larger = np.empty_like(first)
+    for j in range(1, k):
+        np.maximum(first, keys[:, j], out=larger)
+        np.minimum(runner_up, larger, out=runner_up)
+        np.minimum(first, keys[:, j], out=first)
+    labels = (first & mask).astype(np.int32, copy=False)
+    return labels, (first & ~mask).view(float_type), (runner_up & ~mask).view(float_type)
 
 
 def _cluster_sums(x, labels, k):
@@ -202,16 +212,16 @@ def _cluster_sums(x, labels, k):
     return np.asarray(onehot.T @ x, dtype=np.float64).reshape(r, k, -1)
 
 
-def _moved_sums(x, old, new, changed, k):
-    """Change (r, k, d) of the per-cluster sums when the points in ``changed`` move."""
-    r = changed.shape[0]
-    restart, point = np.nonzero(changed)
-    rows = np.concatenate([restart * k + new[restart, point], restart * k + old[restart, point]])
+def _moved_sums(x, moves, r, k):
+    """Change (r, k, d) of the per-cluster sums when points move: ``moves`` is the arrays
+    (restart, point, old label, new label), one entry per moved point."""
+    restart, point, old, new = moves
+    rows = np.concatenate([restart * k + new, restart * k + old])
     values = np.concatenate([np.ones(len(point), np.float32), -np.ones(len(point), np.float32)])
-    moves = scipy.sparse.csr_matrix(
+    change = scipy.sparse.csr_matrix(
         (values, (rows, np.concatenate([point, point]))), shape=(r * k, len(x))
     )
-    return np.asarray(moves @ x, dtype=np.float64).reshape(r, k, -1)
+    return np.asarray(change @ x, dtype=np.float64).reshape(r, k, -1)
 
 
 def _count(labels, k):
@@ -228,7 +238,7 @@ class _Block:
         self.index = np.arange(len(centers))  # position of each row in the block
         self.centers = centers.astype(np.float32)
         self.labels, d1, d2 = _assign(x, x_sq, self.centers)
-        self.upper, self.lower = np.sqrt(d1), np.sqrt(d2)
+        self.upper, self.lower = np.sqrt(d1, out=d1), np.sqrt(d2, out=d2)
         self.sums = _cluster_sums(x, self.labels, self.k)
         self.counts = _count(self.labels, self.k)
 
@@ -246,13 +256,16 @@ def _lloyd(x, x_sq, centers, max_iter, tol_abs):
     ``u += delta_label`` and ``l -= max_j delta_j``; a point whose ``u`` is at most
     ``max(l, s_label)`` (``s_j``: half the distance from centre j to its nearest other centre)
     keeps its centre without computing a distance. The others get exact distances: one GEMM
-    for the restarts with more than 30% of such points, a small product per restart for the
-    others.
+    for the restarts where more than ``_DENSE_FRACTION`` of the points need them, a gather
+    and a small product per restart for the others. The bounds are updated in place: the
+    (r, n) arrays are too large for the allocator to keep, and allocating them afresh at
+    every iteration costs page faults.
     """
     r, k, _ = centers.shape
+    n = len(x)
     block = _Block(x, x_sq, centers)
     out_centers = np.empty((r, k, x.shape[1]), dtype=np.float32)
-    out_labels = np.empty((r, len(x)), dtype=np.int32)
+    out_labels = np.empty((r, n), dtype=np.int32)
     inertia = np.full(r, np.inf)
     n_iter = np.zeros(r, dtype=np.int64)
     slack = 1e-5 * float(np.sqrt(x_sq.max())) + 1e-6  # covers float32 rounding of distances
@@ -267,40 +280,53 @@ def _lloyd(x, x_sq, centers, max_iter, tol_abs):
         finishing = np.sum(shift**2, axis=1) <= tol_abs
         block.centers = updated.astype(np.float32)
 
-        # assignment, exact, skipping the points whose bounds prove their centre unchanged
-        old = block.labels
-        upper = block.upper + np.take_along_axis(shift, old, axis=1).astype(np.float32)
-        lower = block.lower - shift.max(axis=1, keepdims=True).astype(np.float32)
+        # bounds: a point is stale (needs its distances) unless u + slack <= max(l, s_label)
+        labels, upper, lower = block.labels, block.upper, block.lower
+        shift = shift.astype(np.float32)
+        upper += np.take_along_axis(shift, labels, axis=1)
+        lower -= shift.max(axis=1, keepdims=True)
         gaps = np.linalg.norm(updated[:, :, None] - updated[:, None], axis=3)
         gaps[:, np.arange(k), np.arange(k)] = np.inf
-        half_gap = (0.5 * gaps.min(axis=2)).astype(np.float32)
-        bound = np.maximum(np.take_along_axis(half_gap, old, axis=1), lower)
-        stale = upper + slack > bound
-        new = old.copy()
-        dense = stale.mean(axis=1) > _DENSE_FRACTION
-        if dense.any():  # many points to recompute: one GEMM for these restarts
-            new[dense], d1, d2 = _assign(x, x_sq, block.centers[dense])
-            upper[dense], lower[dense] = np.sqrt(d1), np.sqrt(d2)
-        for row in np.flatnonzero(~dense & stale.any(axis=1)):  # few: those points only
+        bound = np.take_along_axis((0.5 * gaps.min(axis=2)).astype(np.float32), labels, axis=1)
+        np.maximum(bound, lower, out=bound)
+        stale = np.add(upper, slack) > bound
+        del bound
+        n_stale = stale.sum(axis=1)
+
+        # exact distances for the stale points; each moved point is recorded
+        moves = [(np.empty(0, np.int64),) * 4]  # (restart, point, old label, new label)
+        dense = np.flatnonzero(n_stale > _DENSE_FRACTION * n)
+        if len(dense):
+            new, d1, d2 = _assign(x, x_sq, block.centers[dense])
+            moved, point = np.nonzero(new != labels[dense])
+            moves.append((dense[moved], point, labels[dense[moved], point], new[moved, point]))
+            labels[dense] = new
+            upper[dense] = np.sqrt(d1, out=d1)
+            lower[dense] = np.sqrt(d2, out=d2)
+        for row in np.flatnonzero((n_stale > 0) & (n_stale <= _DENSE_FRACTION * n)):
             points = np.flatnonzero(stale[row])
-            labels, d1, d2 = _assign_some(x, x_sq, block.centers[row], points)
-            new[row, points] = labels
+            new, d1, d2 = _assign_some(x, x_sq, block.centers[row], points)
+            moved = np.flatnonzero(new != labels[row, points])
+            moves.append(
+                (np.full(len(moved), row), points[moved], labels[row, points[moved]], new[moved])
+            )
+            labels[row, points] = new
             upper[row, points] = np.sqrt(d1)
             lower[row, points] = np.sqrt(d2)
-        changed = new != old
-        moved = changed.sum(axis=1)
-        if moved.sum() > _MOVED_FRACTION * changed.size:  # many moves: sum afresh
-            block.sums = _cluster_sums(x, new, k)
-            block.counts = _count(new, k)
+        moves = [np.concatenate(column) for column in zip(*moves)]
+        moved = np.bincount(moves[0], minlength=len(labels))
+        if moved.sum() > _MOVED_FRACTION * labels.size:  # many moves: sum afresh
+            block.sums = _cluster_sums(x, labels, k)
+            block.counts = _count(labels, k)
         elif moved.any():
-            block.sums += _moved_sums(x, old, new, changed, k)
-            block.counts = _count(new, k)
-        block.labels, block.upper, block.lower = new, upper, lower
+            block.sums += _moved_sums(x, moves, len(labels), k)
+            np.add.at(block.counts, (moves[0], moves[3]), 1)
+            np.subtract.at(block.counts, (moves[0], moves[2]), 1)
 
         done = finishing | (moved == 0) | (iteration == max_iter)
         for row in np.flatnonzero(done):
             i = block.index[row]
-            out_centers[i], out_labels[i], n_iter[i] = block.centers[row], new[row], iteration
+            out_centers[i], out_labels[i], n_iter[i] = block.centers[row], labels[row], iteration
             inertia[i] = _inertia(x_sq, block, row)
         if done.all():
             break
