@@ -391,3 +391,17 @@ def test_quickstart_times():
         f"({weights['images_per_second']:.0f} images/s)"
     )
     assert_quoted(quoted, text(README), "the quickstart's times", source)
+
+
+def test_probe_epochs_table():
+    source = "probe_epochs.json"
+    rows = record(source)["rows"]
+    body = section(text(BENCHMARKS), "### Linear probe epochs")
+    for result in rows:
+        row = table_row(body, str(result["epochs"]))
+        figure = f"probe at {result['epochs']} epochs"
+        assert_cell(row, 1, f"{result['steps']:,}", figure, source)
+        assert_cell(row, 2, f"{100 * result['train_accuracy']:.2f}%", figure, source)
+        assert_cell(row, 3, f"{100 * result['test_accuracy']:.2f}%", figure, source)
+        assert_cell(row, 4, f"{result['fit_time_s']:.0f} s", figure, source)
+    assert [result["epochs"] for result in rows] == [10, 50, 100]
