@@ -405,3 +405,14 @@ def test_probe_epochs_table():
         assert_cell(row, 3, f"{100 * result['test_accuracy']:.2f}%", figure, source)
         assert_cell(row, 4, f"{result['fit_time_s']:.0f} s", figure, source)
     assert [result["epochs"] for result in rows] == [10, 50, 100]
+
+
+def test_eccentric_weight_seeds():
+    sources = sorted((RESULTS / "eccentric_weight").glob("seed*.json"))
+    assert sources, "no record under benchmarks/results/eccentric_weight/"
+    readme = text(README)
+    for path in sources:
+        result = json.loads(path.read_text())
+        strong, weak = (result["weights"][w]["top_to_median"] for w in ("1.0", "0.01"))
+        quoted = f"from {strong:.2f} to {weak:.2f} (seed {result['seed']})"
+        assert_quoted(quoted, readme, "eccentric weight", path.relative_to(RESULTS))
