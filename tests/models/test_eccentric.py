@@ -111,12 +111,12 @@ def test_on_mnist_a_lower_weight_gives_a_more_eccentric_latent(mnist_dir):
     training images, Adam(1e-3), depth 8, a 4x4x1 latent (d_z 16); principal components of
     2000 test codes. Asserted: the top principal variance over the median one rises at least
     1.5x. ``benchmarks/eccentric_weight.py`` runs the same experiment per seed and records it
-    (``benchmarks/results/eccentric_weight/``; seed 0: 3.34 -> 8.81, seed 1: 2.42 -> 8.77,
-    seed 2: 6.32 -> 11.22, on TensorFlow, 2-core AMD EPYC). The ratio of the largest to the
-    smallest variance (``eccentricity``) is recorded there, not asserted: it hinges on the
-    least-used direction, which the regularizer barely controls (in high dimension a
-    hypersphere is only marginally stable against spreading into one more direction). CI runs
-    this test where real MNIST is present: about 3 minutes on 2 CPU cores.
+    (``benchmarks/results/eccentric_weight/``, each seed's ratios quoted in the README and
+    checked against the records by ``tests/test_readme_figures.py``). The ratio of the
+    largest to the smallest variance (``eccentricity``) is recorded there, not asserted: it
+    hinges on the least-used direction, which the regularizer barely controls (in high
+    dimension a hypersphere is only marginally stable against spreading into one more
+    direction). CI runs this test where real MNIST is present: about 3 minutes on 2 CPU cores.
     """
     from keras_latent.datasets import load
 
