@@ -411,8 +411,13 @@ def test_eccentric_weight_seeds():
     sources = sorted((RESULTS / "eccentric_weight").glob("seed*.json"))
     assert sources, "no record under benchmarks/results/eccentric_weight/"
     readme = text(README)
+    rises = []
     for path in sources:
         result = json.loads(path.read_text())
         strong, weak = (result["weights"][w]["top_to_median"] for w in ("1.0", "0.01"))
         quoted = f"from {strong:.2f} to {weak:.2f} (seed {result['seed']})"
         assert_quoted(quoted, readme, "eccentric weight", path.relative_to(RESULTS))
+        rises.append(weak / strong)
+    span = f"{min(rises):.2f}-{max(rises):.2f}x in all six seeds"
+    assert_quoted(span, readme, "eccentric weight's rise", "eccentric_weight/seed*.json")
+    assert len(rises) == 6
