@@ -495,7 +495,7 @@ def test_evaluation(data, data_dir):
     and the test reconstruction MSE, for :func:`training.train`'s ``evaluate``."""
     from keras_latent import evaluation
 
-    x, y = test_split(data, data_dir)
+    x, y = evaluation.load_test_split(data, data_dir)
 
     def evaluate(model):
         return evaluation.test_scores(model, x, y)[0]
@@ -609,7 +609,7 @@ def score_images(model, folder, name, data, data_dir, shown=None):
     in ``metrics.json`` under ``test``; ``reconstruction.png`` drawn. Returns the metrics."""
     from keras_latent import evaluation
 
-    x, y = test_split(data, data_dir)
+    x, y = evaluation.load_test_split(data, data_dir)
     metrics = {"test_images": int(len(x)), **evaluation.test_scores(model, x, y)[0]}
     record_test_metrics(folder, name, metrics)
     draw_reconstructions(model, x, Path(folder) / "reconstruction.png", name)
@@ -721,6 +721,8 @@ def _metrics_recipe(path):
 
 
 def run_evaluate(args):
+    from keras_latent import evaluation
+
     model, folder, name, data = load_run(args.run)
     out = output_folder(args, folder, name)
     if data == "lines":
@@ -735,7 +737,7 @@ def run_evaluate(args):
         )
     settings = evaluation_settings(args)
     print(describe_evaluation(settings))
-    test = test_split(data, args.data_dir)
+    test = evaluation.load_test_split(data, args.data_dir)
     metrics, seconds = image_metrics(model, args.run, data, args.data_dir, settings, test)
     record = record_test_metrics(out, name, metrics, evaluation={**settings, "seconds": seconds})
     draw_reconstructions(model, test[0], out / "reconstruction.png", name)
@@ -803,14 +805,6 @@ def image_metrics(model, run, data, data_dir, settings, test):
         weights_sha256=weights.get("sha256"),
         test=test,
     )
-
-
-def test_split(data, data_dir):
-    """``(images, labels or None)`` of ``data``'s test split (``keras_latent.presets.splits``:
-    CelebA's is all of it), from ``data_dir``."""
-    from keras_latent import datasets, presets
-
-    return datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
 
 
 def run_interpolate(args):

@@ -100,6 +100,14 @@ class Timer:
             self.seconds[step] = round(self.seconds.get(step, 0.0) + time.perf_counter() - start, 2)
 
 
+def load_test_split(data, data_dir=None):
+    """``(images, labels or None)`` of ``data``'s test split (``keras_latent.presets.splits``:
+    CelebA's is all of it), from ``data_dir``."""
+    from keras_latent import datasets, presets
+
+    return datasets.load(data, presets.splits(data)[1], data_dir=data_dir)
+
+
 def image_metrics(
     model,
     data,
@@ -120,10 +128,9 @@ def image_metrics(
     from keras_latent.metrics import representation
 
     timer = Timer()
-    train_split, test_split = presets.splits(data)
     if test is None:
         with timer("load data"):
-            test = datasets.load(data, test_split, data_dir=data_dir)
+            test = load_test_split(data, data_dir)
     x_test, y_test = test
     with timer("test images"):
         metrics, z_test = test_scores(model, x_test, y_test)
@@ -131,7 +138,7 @@ def image_metrics(
     if y_test is None and data != "mnist":  # nothing below to measure
         return metrics, timer.seconds
     with timer("load data"):
-        x_train, y_train = datasets.load(data, train_split, data_dir=data_dir)
+        x_train, y_train = datasets.load(data, presets.splits(data)[0], data_dir=data_dir)
     with timer("encode train images"):
         z_train = model.encode(x_train, BATCH_SIZE)
     del x_train

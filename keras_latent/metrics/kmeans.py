@@ -295,7 +295,8 @@ def _lloyd(x, x_sq, centers, max_iter, tol_abs):
 
         # exact distances for the stale points; each moved point is recorded
         moves = [(np.empty(0, np.int64),) * 4]  # (restart, point, old label, new label)
-        dense = np.flatnonzero(n_stale > _DENSE_FRACTION * n)
+        many = n_stale > _DENSE_FRACTION * n
+        dense = np.flatnonzero(many)
         if len(dense):
             new, d1, d2 = _assign(x, x_sq, block.centers[dense])
             moved, point = np.nonzero(new != labels[dense])
@@ -303,7 +304,7 @@ def _lloyd(x, x_sq, centers, max_iter, tol_abs):
             labels[dense] = new
             upper[dense] = np.sqrt(d1, out=d1)
             lower[dense] = np.sqrt(d2, out=d2)
-        for row in np.flatnonzero((n_stale > 0) & (n_stale <= _DENSE_FRACTION * n)):
+        for row in np.flatnonzero(~many & (n_stale > 0)):
             points = np.flatnonzero(stale[row])
             new, d1, d2 = _assign_some(x, x_sq, block.centers[row], points)
             moved = np.flatnonzero(new != labels[row, points])
