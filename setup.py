@@ -8,7 +8,7 @@ setup(
     packages=[*find_packages(include=["keras_latent*"]), "keras_latent.presets_data"],
     package_dir={"keras_latent.presets_data": "zoo"},
     package_data={
-        "keras_latent.presets_data": ["*/*.json", "*/*.md", "*/*.h5", "*/*.npz"],
+        "keras_latent.presets_data": ["*/*.json", "*/*.md", "*/*.h5", "*/*.npz", "*/*.png"],
         "keras_latent.metrics": ["weights/*.weights.h5", "weights/*.json"],  # MNIST classifier
     },
 )

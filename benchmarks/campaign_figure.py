@@ -13,28 +13,21 @@ the median of the last 20 evaluations (Table 2's figures are this median at 2^24
 import argparse
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from keras_latent import campaign, presets  # noqa: E402
+from keras_latent import campaign, plots, presets
 
 REPO = Path(__file__).resolve().parents[1]
-# Berthelot et al. 2019, Table 2, MNIST single-layer classifier at d_z 256.
-PAPER_D256 = {"acai": 0.9900, "ae": 0.9394}
 LAST = 20
-COLORS = {"acai": "C0", "ae": "C1"}
 
 
 def read_evaluations(folder):
-    """``{preset: evaluations}`` of the campaign's runs that have a checkpoint."""
+    """``{preset: evaluations}`` of the campaign's runs, in the plan's order (``{}`` for a
+    run not started)."""
     plan = campaign.read_plan(folder)
     return {
-        run["preset"]: state.get("evaluations") or {}
+        run["preset"]: (state or {}).get("evaluations") or {}
         for run, state in campaign.run_states(folder, plan)
-        if state is not None
     }
 
 
@@ -52,35 +45,18 @@ def summary(evaluations):
 
 
 def draw(runs, path):
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    for name, evaluations in runs.items():
-        millions = np.asarray(evaluations.get("images_seen") or [], dtype="float64") / 1e6
-        if not len(millions):
-            continue
-        model = presets.PRESETS[name][0]
-        style = {"label": f"{name} ({presets.MODELS[model]['title']})", "color": COLORS.get(model)}
-        left.plot(millions, 100 * np.asarray(evaluations["probe_accuracy"]), **style)
-        right.plot(millions, evaluations["reconstruction_mse"], **style)
-    for model, accuracy in PAPER_D256.items():
-        left.axhline(100 * accuracy, ls="--", lw=1, color=COLORS[model])
-        left.annotate(
-            f"paper, {'ACAI' if model == 'acai' else 'AE'}: {100 * accuracy:.2f}%",
-            (1.0, 100 * accuracy),
-            xycoords=("axes fraction", "data"),
-            ha="right",
-            va="bottom",
-            fontsize=8,
-        )
-    left.set(xlabel="images seen (millions)", ylabel="test accuracy (%)",
-             title="in-training linear probe (MNIST, $d_z$ 256)")  # fmt: skip
-    right.set(xlabel="images seen (millions)", ylabel="test MSE", yscale="log",
-              title="test reconstruction MSE")  # fmt: skip
-    for axes in (left, right):
-        axes.set_xlim(0, 2**24 / 1e6)
-        axes.grid(alpha=0.3)
-        axes.legend(fontsize=8, loc="lower left" if axes is left else "upper right")
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    """The figure of ``{preset: evaluations}``, with the paper's Table 2 probe figure of each
+    run's preset (``presets.PAPER``) as a reference line."""
+    titles = {name: presets.MODELS[presets.PRESETS[name][0]]["title"] for name in runs}
+    references = {
+        f"paper, {name}": presets.PAPER[name]["probe_accuracy"]
+        for name in runs
+        if "probe_accuracy" in presets.PAPER.get(name, {})
+    }
+    plots.save_training_curves(
+        {f"{name} ({titles[name]})": evaluations for name, evaluations in runs.items()}, path,
+        references=references, total_images=2**24, title="MNIST, $d_z$ 256",
+    )  # fmt: skip
 
 
 def main(argv=None):

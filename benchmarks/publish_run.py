@@ -8,15 +8,21 @@ that its architecture is the preset's, and writes ``zoo/PRESET`` with
 :func:`keras_latent.zoo.save_preset`, recording in ``metadata.json`` (``weights``) how the run
 was trained and the metrics measured on it, then regenerates its ``metadata.json`` and model
 card as ``python -m keras_latent.zoo_build`` does (the shipped preset's, with the paper's
-figures).
+figures). A run that recorded evaluations during training (``keras-latent campaign``, or
+``train --evaluate-every``) keeps them in the preset: the lists, the paper's statistic (the
+median of the last 20 probe accuracies) among the metrics, and their figure,
+``in_training.png``, which the card shows.
 """
 
 import argparse
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from keras_latent import presets, saving, zoo
+from keras_latent import plots, presets, saving, zoo
 from keras_latent.files import read_json
+
+FIGURE = "in_training.png"
 
 TRAINING_KEYS = (
     "images_seen",
@@ -49,16 +55,37 @@ def main(argv=None):
     training = record["training"]
     weights = {key: training[key] for key in TRAINING_KEYS if key in training}
     weights["date"] = training.get("finished") or finished_date(args.run)
-    weights["metrics"] = measured(record)
+    evaluations = training.get("evaluations") or {}
+    weights["metrics"] = {**measured(record), **presets.training_statistic(evaluations)}
     if record.get("evaluation"):
         weights["evaluation"] = record["evaluation"]
     weights["command"] = (
-        f"keras-latent train {args.preset} --steps {training['steps']} --seed {training['seed']}"
+        f"keras-latent train {args.preset} --steps {training['steps']} "
+        f"--batch-size {training['batch_size']} --seed {training['seed']}"
     )
-    path = zoo.save_preset(model, args.zoo / args.preset, metadata={"weights": weights})
+    with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
+        files = {}
+        if evaluations.get("probe_accuracy"):
+            weights["evaluations"] = evaluations
+            weights["evaluations_figure"] = FIGURE
+            files[FIGURE] = draw_evaluations(args.preset, evaluations, Path(tmp) / FIGURE)
+        path = zoo.save_preset(
+            model, args.zoo / args.preset, metadata={"weights": weights}, files=files
+        )
     # The zoo's metadata and card (the paper's figures) are the generator's; weights are kept.
     presets.build_presets(args.zoo, names=[args.preset])
     print(f"wrote {path}")
+
+
+def draw_evaluations(preset, evaluations, path):
+    """The run's in-training probe accuracy and test MSE against images seen, with the
+    paper's probe figure for the preset (``presets.PAPER``) as a reference line."""
+    paper = (presets.PAPER.get(preset) or {}).get("probe_accuracy")
+    return plots.save_training_curves(
+        {preset: evaluations}, path,
+        references={"paper": paper} if paper is not None else None,
+        title=f"{preset}: evaluations on the test split during training",
+    )  # fmt: skip
 
 
 def finished_date(run):

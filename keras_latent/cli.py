@@ -527,7 +527,7 @@ def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=Non
     (marked finished)."""
     import keras
 
-    from keras_latent import training, zoo
+    from keras_latent import presets, training, zoo
     from keras_latent.files import atomic_folder, write_json
     from keras_latent.hardware import describe_device
 
@@ -567,7 +567,7 @@ def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=Non
             compare_with_shipped(model, tmp, name, steps, metrics, pairs=eval_pairs, shown=output)
         else:
             metrics = score_images(model, tmp, name, dataset["data"], data_dir, output)
-            metrics.update(training_statistic(state.get("evaluations") or {}))
+            metrics.update(presets.training_statistic(state.get("evaluations")))
         weights = {
             key: record["training"][key]
             for key in ("steps", "batch_size", "images_seen", "seed", "dtype_policy", "device",
@@ -592,16 +592,6 @@ def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=Non
         shutil.copy2(output / state["weights"], tmp / state["weights"])
         training.mark_finished(tmp, state)
     print(f"wrote {output} (kl.zoo.load({str(output)!r}) loads it)")
-
-
-def training_statistic(evaluations, last=20):
-    """The paper's Table 2 statistic from the in-training evaluations: the median of the last
-    ``last`` probe test accuracies (``probe_accuracy_median_last_20``), where there are that
-    many; else ``{}``."""
-    accuracies = evaluations.get("probe_accuracy") or []
-    if len(accuracies) < last:
-        return {}
-    return {f"probe_accuracy_median_last_{last}": float(np.median(accuracies[-last:]))}
 
 
 def score_images(model, folder, name, data, data_dir, shown=None):

@@ -1,4 +1,5 @@
-"""PNG grids of images in [-1, 1], drawn with matplotlib (no display needed).
+"""PNG grids of images in [-1, 1], and training curves, drawn with matplotlib (no display
+needed).
 
 Every figure is laid out for reading at a glance: each image is scaled up by a whole factor
 (to about :data:`CELL_PIXELS` pixels a side), cells are separated by white gaps, the title is
@@ -288,6 +289,45 @@ def save_component_traversals(model, x, path, components=8, steps=9, extent=2.0,
         row_labels=[f"PC {k + 1}" for k in range(components)],
         col_labels=[f"{t:.2g}" for t in np.linspace(-extent, extent, int(steps))],
     )
+
+
+def save_training_curves(runs, path, references=None, total_images=None, title=None):
+    """Two panels against images seen (millions): the in-training probe's test accuracy and
+    the test reconstruction MSE (log scale), one line per run.
+
+    ``runs``: ``{label: evaluations}``, each the ``evaluations`` a training checkpoint records
+    (lists ``images_seen``, ``probe_accuracy``, ``reconstruction_mse``); a run with none is
+    left out. ``references``: ``{label: accuracy}`` drawn as dashed horizontal lines (the
+    paper's figures), each in the colour of the run of the same position. ``total_images``:
+    the x axis' end. Returns ``path``.
+    """
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for index, (label, evaluations) in enumerate(runs.items()):
+        millions = np.asarray(evaluations.get("images_seen") or [], dtype="float64") / 1e6
+        if not len(millions):
+            continue
+        style = {"label": label, "color": colours[index % len(colours)]}
+        left.plot(millions, 100 * np.asarray(evaluations["probe_accuracy"]), **style)
+        right.plot(millions, evaluations["reconstruction_mse"], **style)
+    for index, (label, accuracy) in enumerate((references or {}).items()):
+        left.axhline(100 * accuracy, ls="--", lw=1, color=colours[index % len(colours)])
+        left.annotate(f"{label}: {100 * accuracy:.2f}%", (1.0, 100 * accuracy),
+                      xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                      fontsize=8)  # fmt: skip
+    left.set(xlabel="images seen (millions)", ylabel="test accuracy (%)",
+             title="in-training linear probe")  # fmt: skip
+    right.set(xlabel="images seen (millions)", ylabel="test MSE", yscale="log",
+              title="test reconstruction MSE")  # fmt: skip
+    for axes in (left, right):
+        if total_images:
+            axes.set_xlim(0, total_images / 1e6)
+        axes.grid(alpha=0.3)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(fontsize=8, loc="lower left" if axes is left else "upper right")
+    if title:
+        figure.suptitle(title, fontsize=TITLE_POINTS)
+    return _save(figure, path)
 
 
 def show(path):

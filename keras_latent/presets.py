@@ -27,6 +27,7 @@ model's Keras name is the preset name; ``seed`` is left unset (random).
 import copy
 import difflib
 import json
+import statistics
 from pathlib import Path
 
 FORMAT = "keras-latent-preset/1"
@@ -504,6 +505,7 @@ def model_card(meta, generated=False, location=None):
     lines += _weights_text(meta.get("weights"), recipe.get("command"), paper, generated)
     target = name if generated else (str(location) if location is not None else None)
     lines += _evaluation_text((meta.get("weights") or {}).get("evaluation"), target)
+    lines += _in_training_text(meta.get("weights"))
     if generated:
         lines += [
             "",
@@ -618,7 +620,11 @@ def _weights_text(weights, command, paper, paper_column=True):
             ),
         ]
     metrics = (weights or {}).get("metrics") or {}
-    figures = {k: v for k, v in (paper or {}).items() if k not in PAPER_KEYS}
+    figures = {
+        (PAPER_STATISTICS[k] if PAPER_STATISTICS.get(k) in metrics else k): v
+        for k, v in (paper or {}).items()
+        if k not in PAPER_KEYS
+    }
     if metrics or figures:
         if paper_column:
             text += ["", "| metric | measured | paper |", "|---|---|---|"]
@@ -661,6 +667,58 @@ def _evaluation_text(evaluation, target=None):
     return text
 
 
+def _in_training_text(weights):
+    """The card's section on the evaluations recorded during training (``weights.evaluations``:
+    the in-training probe's test accuracy and the test MSE by images seen), with the paper's
+    statistic, the median of the last 20, and the figure ``weights.evaluations_figure`` where
+    the folder holds one. ``[]`` where none were recorded."""
+    evaluations = (weights or {}).get("evaluations") or {}
+    accuracy = evaluations.get("probe_accuracy") or []
+    seen = evaluations.get("images_seen") or []
+    if not accuracy or len(seen) != len(accuracy):
+        return []
+    mse = evaluations.get("reconstruction_mse") or []
+    every = f", every {seen[1] - seen[0]:,} images" if len(seen) > 1 else ""
+    last = f"the last, at {seen[-1]:,} images: probe accuracy {_value(accuracy[-1])}" + (
+        f", test MSE {_value(mse[-1])}" if len(mse) == len(accuracy) else ""
+    )
+    text = [
+        "",
+        "## During training",
+        "",
+        f"The linear probe trained alongside the autoencoder, and the reconstruction, were "
+        f"scored on the test split {len(accuracy)} times during training{every}; {last}.",
+    ]
+    for median in training_statistic(evaluations).values():
+        text[-1] += (
+            f" The paper's Table 2 figure is the median of the last {STATISTIC_EVALUATIONS} "
+            f"probe accuracies: here {_value(median)}."
+        )
+    figure = weights.get("evaluations_figure")
+    if figure:
+        text += ["", f"![in-training probe accuracy and test MSE against images seen]({figure})"]
+    return text
+
+
+def training_statistic(evaluations):
+    """The paper's Table 2 statistic from the in-training ``evaluations``: the median of the
+    last 20 probe test accuracies, ``{"probe_accuracy_median_last_20": value}``, where there
+    are that many; else ``{}``."""
+    accuracies = (evaluations or {}).get("probe_accuracy") or []
+    if len(accuracies) < STATISTIC_EVALUATIONS:
+        return {}
+    median = statistics.median(accuracies[-STATISTIC_EVALUATIONS:])
+    return {PAPER_STATISTICS["probe_accuracy"]: float(median)}
+
+
+STATISTIC_EVALUATIONS = 20
+"""The paper's Table 2 statistic is the median of this many last in-training evaluations."""
+PAPER_STATISTICS = {"probe_accuracy": f"probe_accuracy_median_last_{STATISTIC_EVALUATIONS}"}
+"""A paper figure that is a statistic over training, and the measured metric computing it: a
+card puts the paper's figure beside that metric where the weights record it (else beside the
+final value)."""
+
+
 EVALUATION_SETTINGS = {
     "probe_epochs": "frozen-latent probe epochs",
     "kmeans_restarts": "K-means restarts",
@@ -691,6 +749,8 @@ METRICS = {
     "reconstruction_mse": "mean squared reconstruction error, pixels in [-1, 1]",
     "probe_accuracy": "the linear probe trained alongside the autoencoder on its "
     "stop-gradient latent (the paper's protocol)",
+    "probe_accuracy_median_last_20": "the paper's Table 2 statistic: the median test accuracy "
+    "of that probe over its last 20 evaluations during training",
     "linear_probe_accuracy": "a fresh linear probe trained on the final frozen latents",
     "clustering_accuracy": "K-means (10 clusters) on the whitened latents, Hungarian-matched "
     "to the labels",

@@ -23,6 +23,7 @@ generated from :mod:`keras_latent.presets` into the top-level ``zoo/``, installe
 import copy
 import json
 import os
+import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,7 +131,7 @@ def load(name_or_path, weights=True, compile=True, sha256=None):
     return model
 
 
-def save_preset(model, path, metadata=None, *, data=None, location=None):
+def save_preset(model, path, metadata=None, *, data=None, location=None, files=None):
     """Write ``model`` as a preset folder at ``path``, atomically; returns ``path``.
 
     The folder is assembled beside ``path`` and renamed into place when complete (an existing
@@ -159,6 +160,9 @@ def save_preset(model, path, metadata=None, *, data=None, location=None):
     recorded as ``weights["sampler"]``: its kind and settings, ``images`` (the codes it was
     fitted on), the files' sha256, plus what ``metadata["weights"]["sampler"]`` gives (say
     ``{"dataset": "mnist", "split": "train"}``).
+
+    ``files``: ``{name: source path}`` of further files to copy into the folder in the same
+    atomic write (a figure the card shows, say); a name may not be one of the preset's own.
     """
     import keras
 
@@ -181,6 +185,13 @@ def save_preset(model, path, metadata=None, *, data=None, location=None):
             "metadata['weights']['sampler'] describes a latent sampler: it must be a dict and "
             "the model must have one (model.fit_sampler(...))"
         )
+    files = {name: Path(source) for name, source in (files or {}).items()}
+    reserved = {CONFIG_FILE, METADATA_FILE, README_FILE, WEIGHTS_FILE, *SAMPLER_FILES}
+    for name, source in files.items():
+        if name in reserved or Path(name).name != name:
+            raise ValueError(f"files: {name!r} is not a free file name of a preset folder")
+        if not source.is_file():
+            raise FileNotFoundError(f"files: {source} (for {name}) does not exist")
     location = path if location is None else location
     meta = {**saved_metadata(model, Path(location).name, data), **metadata}
     config = saving.model_config(model)
@@ -202,6 +213,8 @@ def save_preset(model, path, metadata=None, *, data=None, location=None):
         }
         if sampler is not None:
             meta["weights"]["sampler"] = _write_sampler(sampler, tmp, sampler_given)
+        for name, source in files.items():
+            shutil.copyfile(source, tmp / name)
         write_json(tmp / METADATA_FILE, meta)
         (tmp / README_FILE).write_text(presets.model_card(meta, location=location))
     return Path(path)

@@ -137,3 +137,32 @@ def test_the_repository_campaign_plan_is_the_papers_recipe():
     assert plan["evaluate_every"] * 64 == 65536
     for run, state in campaign.run_states(folder, plan):  # read_checkpoint checks the sha256
         assert state is None or state["preset"] == run["preset"]
+
+
+def test_a_finished_run_publishes_with_its_evaluations(tmp_path):
+    """Issue 24 (2, 3): ``benchmarks/publish_run.py`` makes a finished campaign run the shipped
+    preset, keeping its in-training evaluations: the lists, the paper's statistic (median of
+    the last 20 probe accuracies) beside the paper's figure, and the figure the card shows."""
+    from benchmarks import publish_run
+    from keras_latent import presets, zoo
+
+    write_mnist(tmp_path / "data")
+    runs = [{"preset": "ae_mnist", "steps": 20, "batch_size": 8, "seed": 0}]
+    folder = write_plan(tmp_path / "campaign", runs=runs, evaluate_every=1, checkpoint_every=20)
+    assert cli.main(["campaign", str(folder)]) == 0
+    publish_run.main([str(folder / "ae_mnist"), "ae_mnist", "--zoo", str(tmp_path / "zoo")])
+
+    published = tmp_path / "zoo" / "ae_mnist"
+    weights = zoo.describe(published)["weights"]
+    evaluations = training.read_checkpoint(folder / "ae_mnist")["evaluations"]
+    assert weights["evaluations"] == evaluations and len(evaluations["probe_accuracy"]) == 20
+    median = presets.training_statistic(evaluations)["probe_accuracy_median_last_20"]
+    assert weights["metrics"]["probe_accuracy_median_last_20"] == median
+    assert weights["images_seen"] == 160 and len(weights["segments"]) == 1
+    assert weights["command"] == "keras-latent train ae_mnist --steps 20 --batch-size 8 --seed 0"
+    assert (published / "in_training.png").stat().st_size > 10_000
+    card = (published / "README.md").read_text()
+    assert f"| probe_accuracy_median_last_20 | {presets._value(median)} | 0.9394 |" in card
+    assert "scored on the test split 20 times during training" in card
+    assert "](in_training.png)" in card and card.endswith("do not edit by hand.\n")
+    assert zoo.load(published).name == "ae_mnist"

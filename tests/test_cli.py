@@ -257,14 +257,6 @@ def test_a_second_process_on_a_run_folder_is_refused(tiny_mnist, tmp_path, capsy
     assert cli.main(["train", "ae_mnist", "--steps", "2", "--output", str(run), *tiny_mnist]) == 0
 
 
-def test_training_statistic_is_the_median_of_the_last_20_evaluations():
-    accuracies = [0.5] * 5 + [0.9 + i / 1000 for i in range(20)]
-    assert cli.training_statistic({"probe_accuracy": accuracies}) == {
-        "probe_accuracy_median_last_20": pytest.approx(0.9095)
-    }
-    assert cli.training_statistic({"probe_accuracy": accuracies[:19]}) == {}
-
-
 def _counting(original, trained):
     def count(self, batch, logs=None):
         original(self, batch, logs)

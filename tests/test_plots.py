@@ -185,3 +185,18 @@ def test_show_prints_the_path_outside_ipython(tmp_path, capsys):
     path = tmp_path / "figure.png"
     plots.show(path)
     assert capsys.readouterr().out.strip() == f"figure: {path}"
+
+
+def test_training_curves_draw_each_run_that_has_evaluations(tmp_path):
+    evaluations = {
+        "images_seen": [65536, 131072, 196608],
+        "probe_accuracy": [0.8, 0.9, 0.95],
+        "reconstruction_mse": [0.05, 0.03, 0.02],
+    }
+    runs = {"acai_mnist (ACAI)": evaluations, "ae_mnist (AE)": {}}  # the second not started
+    path = plots.save_training_curves(
+        runs, tmp_path / "curves.png", references={"paper": 0.99}, total_images=2**24
+    )
+    image = plt.imread(path)
+    assert path == tmp_path / "curves.png" and image.shape[:2] == (420, 1100)
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # written atomically

@@ -136,6 +136,53 @@ def test_model_card_puts_measured_metrics_beside_the_papers():
     assert 'kl.zoo.load("runs/acai_lines")' in card
 
 
+def test_training_statistic_is_the_median_of_the_last_20_evaluations():
+    accuracies = [0.5] * 5 + [0.9 + i / 1000 for i in range(20)]
+    assert presets.training_statistic({"probe_accuracy": accuracies}) == {
+        "probe_accuracy_median_last_20": pytest.approx(0.9095)
+    }
+    assert presets.training_statistic({"probe_accuracy": accuracies[:19]}) == {}
+    assert presets.training_statistic(None) == {}
+
+
+def test_model_card_shows_the_evaluations_during_training():
+    """Issue 24 (2): the paper's probe figure sits beside its statistic (the median of the last
+    20 in-training evaluations), not the final value; the card's section gives both and shows
+    the figure the folder holds."""
+    accuracies = [0.5] * 5 + [0.9 + i / 1000 for i in range(20)]
+    evaluations = {
+        "images_seen": [65536 * (i + 1) for i in range(25)],
+        "step": [1024 * (i + 1) for i in range(25)],
+        "probe_accuracy": accuracies,
+        "reconstruction_mse": [0.02] * 25,
+    }
+    meta = presets.metadata("acai_mnist", parameter_count=10)
+    meta["weights"] = {
+        "images_seen": 25 * 65536,
+        "metrics": {"probe_accuracy": 0.919, **presets.training_statistic(evaluations)},
+        "evaluations": evaluations,
+        "evaluations_figure": "in_training.png",
+    }
+    card = presets.model_card(meta, generated=True)
+    assert "| probe_accuracy | 0.919 | - |" in card
+    assert "| probe_accuracy_median_last_20 | 0.9095 | 0.99 |" in card
+    assert "the median test accuracy of that probe over its last 20 evaluations" in card
+    assert "## During training" in card
+    assert "scored on the test split 25 times during training, every 65,536 images" in card
+    assert "the last, at 1,638,400 images: probe accuracy 0.919, test MSE 0.02." in card
+    assert "median of the last 20 probe accuracies: here 0.9095." in card
+    assert "](in_training.png)" in card
+    # Fewer than 20 evaluations: no statistic, the paper's figure beside the final value.
+    short = {key: values[:3] for key, values in evaluations.items()}
+    meta["weights"].update(evaluations=short, metrics={"probe_accuracy": 0.5})
+    del meta["weights"]["evaluations_figure"]
+    card = presets.model_card(meta, generated=True)
+    assert "| probe_accuracy | 0.5 | 0.99 |" in card and "3 times during training" in card
+    assert "median of the last" not in card and "in_training.png" not in card
+    del meta["weights"]["evaluations"]
+    assert "## During training" not in presets.model_card(meta, generated=True)
+
+
 def test_bad_names():
     with pytest.raises(ValueError, match="did you mean acai_mnist"):
         presets.check_name("acai_mnst")

@@ -121,6 +121,24 @@ def test_save_preset_replaces_a_preset_atomically(tiny_preset, monkeypatch):
     assert [p.name for p in path.parent.iterdir()] == ["tiny"]
 
 
+def test_save_preset_copies_further_files_in_the_same_write(tiny_preset, tmp_path):
+    """``files=``: a figure the card shows lands with the preset; a reserved or missing name is
+    refused before anything is written."""
+    model, path = tiny_preset
+    figure = tmp_path / "curve.png"
+    figure.write_bytes(b"png bytes")
+    zoo.save_preset(model, path, files={"in_training.png": figure})
+    assert (path / "in_training.png").read_bytes() == b"png bytes"
+    before = snapshot(path)
+    with pytest.raises(ValueError, match="'model.weights.h5' is not a free file name"):
+        zoo.save_preset(model, path, files={"model.weights.h5": figure})
+    with pytest.raises(ValueError, match="'sub/a.png' is not a free file name"):
+        zoo.save_preset(model, path, files={"sub/a.png": figure})
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        zoo.save_preset(model, path, files={"a.png": tmp_path / "missing.png"})
+    assert snapshot(path) == before
+
+
 def test_save_preset_bad_input(tmp_path):
     model = Autoencoder(**TINY, name="ae_lines")  # a zoo name, not the zoo's architecture
     model.compile(optimizer=keras.optimizers.Adam(3e-4))
