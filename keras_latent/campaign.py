@@ -10,7 +10,7 @@ the checkpoint files of :mod:`keras_latent.training`; once finished, a preset fo
                "dtype_policy": "float32"}, ...]}
 
 ``keras-latent campaign FOLDER`` trains the runs in order, each from its checkpoint, through the
-same :func:`keras_latent.cli.train_run` as ``keras-latent train`` (so a run is exactly
+same :func:`keras_latent.runs.train_run` as ``keras-latent train`` (so a run is exactly
 ``keras-latent train PRESET --output FOLDER/PRESET`` with the plan's settings). After every
 ``steps_per_epoch`` steps it prints the images done, the images/s of this segment (wall clock,
 evaluations and checkpoints included) and the time left at that rate. SIGINT or SIGTERM stops
@@ -129,7 +129,7 @@ def format_duration(seconds):
 def main(folder, data_dir=None, status_only=False):
     """Train the campaign in ``folder`` from where it stands (see the module). Returns the
     exit code: 0 when every run is finished or ``status_only``, 130 when stopped by a signal."""
-    from keras_latent import cli, training
+    from keras_latent import runs, training
 
     folder = Path(folder)
     plan = read_plan(folder)
@@ -153,10 +153,10 @@ def main(folder, data_dir=None, status_only=False):
                 batch,
                 later=f"; then {', '.join(later)}" if later else "",
             )
-            state = cli.train_run(
+            state = runs.train_run(
                 run["preset"],
                 folder / run["preset"],
-                {key: run.get(key) for key in cli.DEFAULTS},
+                {key: run.get(key) for key in runs.DEFAULTS},
                 steps=run["steps"],
                 data_dir=data_dir,
                 checkpoint_every=plan["checkpoint_every"],

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 import keras_latent as kl
-from keras_latent import cli, hardware, training
+from keras_latent import cli, hardware, runs, training
 from keras_latent.models import Autoencoder
 from tests.helpers import write_mnist
 
@@ -51,17 +51,17 @@ def test_train_writes_a_complete_run_folder(trained_run, capsys):
 def test_a_lines_run_is_drawn_beside_its_shipped_preset(trained_run, tmp_path, capsys):
     """train draws the run's test pairs above the same pairs through the shipped preset of its
     name (ae_lines ships weights) and says so; a preset shipped without weights gets none."""
-    assert (trained_run / cli.SHIPPED_FIGURE).stat().st_size > 1000
+    assert (trained_run / runs.SHIPPED_FIGURE).stat().st_size > 1000
     model = kl.zoo.load(trained_run, compile=False)
     scores = {"mean_distance": 0.01, "smoothness": 0.5}
-    path = cli.compare_with_shipped(model, tmp_path, "ae_lines", 4, scores, pairs=8)
-    assert path == tmp_path / cli.SHIPPED_FIGURE and path.stat().st_size > 1000
+    path = runs.compare_with_shipped(model, tmp_path, "ae_lines", 4, scores, pairs=8)
+    assert path == tmp_path / runs.SHIPPED_FIGURE and path.stat().st_size > 1000
     shipped = kl.zoo.describe("ae_lines")["weights"]["steps"]
     assert (
         f"wrote {path}: the same 8 test pairs as interpolation.png through this run (4 steps, "
         f"top) and through the shipped ae_lines ({shipped:,} steps, bottom)"
     ) in capsys.readouterr().out
-    assert cli.compare_with_shipped(model, tmp_path / "none", "vae_lines", 4, scores) is None
+    assert runs.compare_with_shipped(model, tmp_path / "none", "vae_lines", 4, scores) is None
     assert not (tmp_path / "none").exists()
 
 
@@ -249,7 +249,7 @@ def test_a_signal_stops_training_with_a_checkpoint_and_evaluations_resume_exactl
 
 def test_a_second_process_on_a_run_folder_is_refused(tiny_mnist, tmp_path, capsys):
     run = tmp_path / "run"
-    with cli.run_lock(run):  # as another training process holds it
+    with runs.run_lock(run):  # as another training process holds it
         code = cli.main(["train", "ae_mnist", "--steps", "2", "--output", str(run), *tiny_mnist])
         err = capsys.readouterr().err
     assert code == 2 and f"being trained by another process (pid {os.getpid()}" in err
