@@ -19,7 +19,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from keras_latent import plots, presets, saving, zoo
+from keras_latent import cards, plots, presets, saving, zoo
 from keras_latent.files import read_json
 
 FIGURE = "in_training.png"
@@ -56,7 +56,7 @@ def main(argv=None):
     weights = {key: training[key] for key in TRAINING_KEYS if key in training}
     weights["date"] = training.get("finished") or finished_date(args.run)
     evaluations = training.get("evaluations") or {}
-    weights["metrics"] = {**measured(record), **presets.training_statistic(evaluations)}
+    weights["metrics"] = {**measured(record), **cards.training_statistic(evaluations)}
     if record.get("evaluation"):
         weights["evaluation"] = record["evaluation"]
     weights["command"] = (

@@ -214,7 +214,7 @@ def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=Non
     (marked finished)."""
     import keras
 
-    from keras_latent import presets, training, zoo
+    from keras_latent import cards, training, zoo
     from keras_latent.files import atomic_folder, write_json
     from keras_latent.hardware import describe_device
 
@@ -254,7 +254,7 @@ def finish_run(model, output, name, dataset, state, eval_pairs=256, data_dir=Non
             compare_with_shipped(model, tmp, name, steps, metrics, pairs=eval_pairs, shown=output)
         else:
             metrics = score_images(model, tmp, name, dataset["data"], data_dir, output)
-            metrics.update(presets.training_statistic(state.get("evaluations")))
+            metrics.update(cards.training_statistic(state.get("evaluations")))
         weights = {
             key: record["training"][key]
             for key in ("steps", "batch_size", "images_seen", "seed", "dtype_policy", "device",

@@ -28,7 +28,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from keras_latent import fetch, hub, presets, sampling, saving
+from keras_latent import cards, fetch, hub, presets, sampling, saving
 from keras_latent.files import (
     atomic_folder,
     check_replaceable,
@@ -153,7 +153,7 @@ def save_preset(model, path, metadata=None, *, data=None, location=None, files=N
     optimizer's state is not saved: a loaded preset is compiled afresh with its recipe.
     ``location``: where the folder will finally live, when ``path`` is a staging folder (its
     name and the card's ``kl.zoo.load`` line; default ``path``). The ``README.md`` model card
-    (:func:`keras_latent.presets.model_card`) shows the measured metrics, not the paper's: only
+    (:func:`keras_latent.cards.model_card`) shows the measured metrics, not the paper's: only
     the shipped presets, rewritten by ``python -m keras_latent.zoo_build``, quote the paper.
 
     A fitted latent sampler (``model.fit_sampler``) is saved too (:data:`SAMPLER_FILES`) and
@@ -216,7 +216,7 @@ def save_preset(model, path, metadata=None, *, data=None, location=None, files=N
         for name, source in files.items():
             shutil.copyfile(source, tmp / name)
         write_json(tmp / METADATA_FILE, meta)
-        (tmp / README_FILE).write_text(presets.model_card(meta, location=location))
+        (tmp / README_FILE).write_text(cards.model_card(meta, location=location))
     return Path(path)
 
 

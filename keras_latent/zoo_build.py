@@ -4,7 +4,7 @@ python -m keras_latent.zoo_build            # rewrite zoo/ (keeps trained weight
 python -m keras_latent.zoo_build --check    # exit 1 if zoo/ differs from the tables
 python -m keras_latent.zoo_build acai_mnist # only these presets
 
-Its model cards (``presets.model_card(meta, generated=True)``) are the only ones that quote the
+Its model cards (``cards.model_card(meta, generated=True)``) are the only ones that quote the
 paper's figures and say "do not edit by hand"; a folder ``keras_latent.zoo.save_preset`` or
 ``keras-latent train`` writes gets a card of its own (its name, data and origin).
 """

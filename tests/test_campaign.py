@@ -144,7 +144,7 @@ def test_a_finished_run_publishes_with_its_evaluations(tmp_path):
     preset, keeping its in-training evaluations: the lists, the paper's statistic (median of
     the last 20 probe accuracies) beside the paper's figure, and the figure the card shows."""
     from benchmarks import publish_run
-    from keras_latent import presets, zoo
+    from keras_latent import cards, zoo
 
     write_mnist(tmp_path / "data")
     runs = [{"preset": "ae_mnist", "steps": 20, "batch_size": 8, "seed": 0}]
@@ -156,13 +156,13 @@ def test_a_finished_run_publishes_with_its_evaluations(tmp_path):
     weights = zoo.describe(published)["weights"]
     evaluations = training.read_checkpoint(folder / "ae_mnist")["evaluations"]
     assert weights["evaluations"] == evaluations and len(evaluations["probe_accuracy"]) == 20
-    median = presets.training_statistic(evaluations)["probe_accuracy_median_last_20"]
+    median = cards.training_statistic(evaluations)["probe_accuracy_median_last_20"]
     assert weights["metrics"]["probe_accuracy_median_last_20"] == median
     assert weights["images_seen"] == 160 and len(weights["segments"]) == 1
     assert weights["command"] == "keras-latent train ae_mnist --steps 20 --batch-size 8 --seed 0"
     assert (published / "in_training.png").stat().st_size > 10_000
     card = (published / "README.md").read_text()
-    assert f"| probe_accuracy_median_last_20 | {presets._value(median)} | 0.9394 |" in card
+    assert f"| probe_accuracy_median_last_20 | {cards._value(median)} | 0.9394 |" in card
     assert "scored on the test split 20 times during training" in card
     assert "](in_training.png)" in card and card.endswith("do not edit by hand.\n")
     assert zoo.load(published).name == "ae_mnist"
