@@ -128,7 +128,7 @@ def scores(interpolations, drawing=DEFAULT_DRAWING):
 
 
 def evaluate(
-    model, n_pairs=256, steps=16, method="linear", batch_size=256, drawing=DEFAULT_DRAWING
+    model, n_pairs=256, steps=16, method="linear", batch_size=256, drawing=DEFAULT_DRAWING, seed=0
 ):
     """The paper's lines benchmark of ``model``: :func:`scores` of its interpolations.
 
@@ -138,6 +138,9 @@ def evaluate(
     (i < n_pairs) and ``model.interpolate(x_a, x_b, steps=steps, method=method)`` is called on
     ``batch_size`` pairs at a time; it must return (pairs, steps, size, size, 1) with
     t = k / (steps - 1), endpoints included. Any object with such an ``interpolate`` works.
+    ``seed`` goes to ``interpolate`` (one per batch, drawn from it): where the codes are random
+    draws (a VAE on posterior samples, as the official evaluation), an int makes the score
+    repeatable, None draws afresh. A project choice: the official code draws unseeded.
     """
     images, _ = test_set(drawing=drawing)
     if not 1 <= n_pairs <= len(images) // 2:
@@ -145,14 +148,15 @@ def evaluate(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     x_a, x_b = images[:n_pairs], images[n_pairs : 2 * n_pairs]
-    batches = [
-        _to_numpy(
-            model.interpolate(
-                x_a[i : i + batch_size], x_b[i : i + batch_size], steps=steps, method=method
-            )
-        )
-        for i in range(0, n_pairs, batch_size)
-    ]
+    starts = range(0, n_pairs, batch_size)
+    seeds = [None] * len(starts)
+    if seed is not None:
+        seeds = [int(s) for s in np.random.default_rng(seed).integers(2**31, size=len(starts))]
+    batches = []
+    for i, batch_seed in zip(starts, seeds, strict=True):
+        pair = x_a[i : i + batch_size], x_b[i : i + batch_size]
+        frames = model.interpolate(*pair, steps=steps, method=method, seed=batch_seed)
+        batches.append(_to_numpy(frames))
     return scores(np.concatenate(batches), drawing)
 
 

@@ -279,8 +279,11 @@ class Autoencoder(keras.Model):
             self._check_data(validation_data, None)
 
     # -------------------------------------------------------------- numpy in, numpy out
-    def encode(self, x, batch_size=256):
-        """Images ``(n, H, W, C)`` in [-1, 1] -> latents ``(n, *latent_shape)``."""
+    def encode(self, x, batch_size=256, seed=None):
+        """Images ``(n, H, W, C)`` in [-1, 1] -> latents ``(n, *latent_shape)``.
+
+        ``seed``: for a model whose codes are random draws (``VAE(latent_mode="sample")``), an
+        int repeats the draw; a deterministic encoder, as here, ignores it."""
         x = validation.check_images(x, self.image_shape)
         return self._map_batches(self.encoder, x, batch_size)
 
@@ -306,18 +309,22 @@ class Autoencoder(keras.Model):
         """``decode(encode(x))``."""
         return self.decode(self.encode(x, batch_size), batch_size)
 
-    def interpolate(self, x_a, x_b, steps=16, method="linear", batch_size=256):
+    def interpolate(self, x_a, x_b, steps=16, method="linear", batch_size=256, seed=None):
         """Decode latent interpolations: ``(n, steps, H, W, C)``, endpoints included.
 
         ``method="linear"``: ``z_t = (1 - t) z_a + t z_b``, ``t = k / (steps - 1)``.
         ``method="slerp"``: spherical interpolation of the flattened codes,
         ``z_t = sin((1-t) w)/sin(w) z_a + sin(t w)/sin(w) z_b`` with ``w`` the angle between
-        them (linear where they are parallel).
+        them (linear where they are parallel). ``seed``: where the codes are random draws
+        (:meth:`encode`), an int repeats them (``x_a`` and ``x_b`` get independent draws).
         """
         if int(steps) < 2:
             raise ValueError(f"steps must be >= 2, got {steps}")
-        z_a = self.encode(x_a, batch_size).reshape(len(x_a), -1)
-        z_b = self.encode(x_b, batch_size).reshape(len(x_b), -1)
+        seed_a = seed_b = None
+        if seed is not None:
+            seed_a, seed_b = np.random.default_rng(seed).integers(2**31, size=2)
+        z_a = self.encode(x_a, batch_size, seed=seed_a).reshape(len(x_a), -1)
+        z_b = self.encode(x_b, batch_size, seed=seed_b).reshape(len(x_b), -1)
         if z_a.shape != z_b.shape:
             raise ValueError(f"x_a and x_b must hold as many images ({len(z_a)} != {len(z_b)})")
         t = np.linspace(0.0, 1.0, int(steps), dtype="float32")

@@ -61,8 +61,9 @@ class IRMAE(Autoencoder):
         z = self.linear(self.encoder(x, training=training), training=training)
         return {"latent": z, "reconstruction": self.decoder(z, training=training)}
 
-    def encode(self, x, batch_size=256):
-        """Images -> codes after the linear layers, ``(n, *latent_shape)``."""
+    def encode(self, x, batch_size=256, seed=None):
+        """Images -> codes after the linear layers, ``(n, *latent_shape)`` (deterministic:
+        ``seed`` is ignored)."""
         return self._map_batches(self.linear, super().encode(x, batch_size), batch_size)
 
     def encode_tensor(self, x, training=False):

@@ -157,8 +157,8 @@ class _FakeModel:
         self.ideal = ideal
         self.calls = []
 
-    def interpolate(self, x_a, x_b, steps, method):
-        self.calls.append((x_a, x_b, steps, method))
+    def interpolate(self, x_a, x_b, steps, method, seed=None):
+        self.calls.append((x_a, x_b, steps, method, seed))
         if not self.ideal:
             return keras.ops.convert_to_tensor(_cross_fade(x_a, x_b, steps))
         _, a = closest_lines(x_a)
@@ -173,7 +173,13 @@ def test_evaluate_follows_the_paper_protocol():
     assert scored["mean_distance"] < 1e-6 and scored["smoothness"] < 2e-3
     images, _ = lines_test_set()
     assert [len(x_a) for x_a, *_ in model.calls] == [5, 5, 2]
-    assert all(steps == STEPS and method == "slerp" for *_, steps, method in model.calls)
+    assert all(steps == STEPS and method == "slerp" for *_, steps, method, _ in model.calls)
+    seeds = [seed for *_, seed in model.calls]  # one per batch, repeatable (seed=0 default)
+    assert len(set(seeds)) == 3 and all(isinstance(seed, int) for seed in seeds)
+    evaluate(model, n_pairs=12, steps=STEPS, method="slerp", batch_size=5)
+    assert [seed for *_, seed in model.calls[3:]] == seeds
+    evaluate(model, n_pairs=12, steps=STEPS, batch_size=5, seed=None)
+    assert [seed for *_, seed in model.calls[6:]] == [None] * 3
     np.testing.assert_array_equal(model.calls[0][0], images[:5])
     np.testing.assert_array_equal(model.calls[0][1], images[12:17])
     np.testing.assert_array_equal(model.calls[2][1], images[22:24])
