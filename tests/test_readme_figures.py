@@ -146,13 +146,14 @@ def test_lines_2000_steps_device_claim():
     )
 
 
-@pytest.mark.parametrize(("heading", "steps", "seeds"), [
-    ("### Recorded: 2000 steps", 2000, (0, 1, 2)),
-    ("### Recorded: 4000 steps", 4000, (0,)),
+@pytest.mark.parametrize(("heading", "folder", "steps", "seeds"), [
+    ("### Recorded: 2000 steps", "table1", 2000, (0, 1, 2)),
+    ("### Recorded: 4000 steps", "table1", 4000, (0,)),
+    ("### Recorded on the official drawing: 2000 steps", "table1_official", 2000, (0,)),
 ])  # fmt: skip
 @pytest.mark.parametrize("model", sorted(TABLE1_NAMES))
-def test_table1_rows(heading, steps, seeds, model):
-    sources = [f"table1/{model}_{steps}steps_seed{seed}.json" for seed in seeds]
+def test_table1_rows(heading, folder, steps, seeds, model):
+    sources = [f"{folder}/{model}_{steps}steps_seed{seed}.json" for seed in seeds]
     runs = [record(source) for source in sources]
     row = table_row(section(text(BENCHMARKS), heading), TABLE1_NAMES[model])
     figure = f"Table 1 {TABLE1_NAMES[model]} at {steps} steps"
@@ -421,3 +422,16 @@ def test_eccentric_weight_seeds():
     span = f"{min(rises):.2f}-{max(rises):.2f}x in all six seeds"
     assert_quoted(span, readme, "eccentric weight's rise", "eccentric_weight/seed*.json")
     assert len(rises) == 6
+
+
+def test_table1_drawing_comparison_at_seed_0():
+    """The official drawing's seed-0 scores of the AE and ACAI, beside the centred drawing's."""
+    body = section(text(BENCHMARKS), "### Recorded on the official drawing: 2000 steps")
+
+    def scores(folder, model):
+        lines = record(f"{folder}/{model}_2000steps_seed0.json")["lines"]
+        return f"{lines['mean_distance'] * 1e3:.2f}e-3 / {lines['smoothness']:.3f}"
+
+    for model, name in (("ae", "AE"), ("acai", "ACAI")):
+        quoted = f"{name} {scores('table1_official', model)} against {scores('table1', model)}"
+        assert_quoted(quoted, body, f"{name} on both drawings", "table1*/")
