@@ -435,3 +435,16 @@ def test_table1_drawing_comparison_at_seed_0():
     for model, name in (("ae", "AE"), ("acai", "ACAI")):
         quoted = f"{name} {scores('table1_official', model)} against {scores('table1', model)}"
         assert_quoted(quoted, body, f"{name} on both drawings", "table1*/")
+
+
+def test_tutorials_quick_times():
+    """The README's quick-mode tutorial times: each tutorial's fastest and slowest run."""
+    source = "tutorials_quick.json"
+    result = record(source)
+    assert result["environment"]["KERAS_LATENT_TUTORIAL_QUICK"] == "1"
+    for index, command in enumerate(result["commands"], 1):
+        assert command["command"].startswith(f"python tutorials/0{index}_"), command["command"]
+        assert all(run["exit_status"] == 0 for run in command["runs"]), command["command"]
+        seconds = [run["seconds"] for run in command["runs"]]
+        quoted = f"{min(seconds):.0f}-{max(seconds):.0f} s ({index}"
+        assert_quoted(quoted, text(README), f"tutorial {index}'s quick time", source)
