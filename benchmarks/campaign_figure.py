@@ -13,12 +13,9 @@ the median of the last 20 evaluations (Table 2's figures are this median at 2^24
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from keras_latent import campaign, plots, presets
+from keras_latent import campaign, cards, plots, presets
 
 REPO = Path(__file__).resolve().parents[1]
-LAST = 20
 
 
 def read_evaluations(folder):
@@ -40,7 +37,9 @@ def summary(evaluations):
         "evaluations": len(accuracy),
         "last_accuracy": accuracy[-1] if accuracy else None,
         "last_mse": (evaluations.get("reconstruction_mse") or [None])[-1],
-        "median_last_20": float(np.median(accuracy[-LAST:])) if len(accuracy) >= LAST else None,
+        "median_last_20": cards.training_statistic(evaluations).get(
+            cards.PAPER_STATISTICS["probe_accuracy"]
+        ),
     }
 
 

@@ -438,9 +438,6 @@ def to_json(data):
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-# ------------------------------------------------------------------------------ model card
-
-
 # ------------------------------------------------------------------------------- generator
 def build_presets(root=ZOO_DIR, names=None, check=False):
     """Write (or with ``check=True`` only compare) the generated presets under ``root``.
