@@ -32,6 +32,8 @@ import numpy as np
 import scipy.sparse
 from threadpoolctl import threadpool_limits
 
+from keras_latent.allocator import keep_freed_memory
+
 _GEMM_ELEMENTS = 1 << 20  # entries of one distance block (4 MiB of float32: near the L2 size)
 _BLOCK_COLUMNS = 1024  # centres per block: restarts per block = max(1, 1024 // k)
 _DENSE_FRACTION = 0.3  # restarts with more points than this to recompute share one GEMM
@@ -77,7 +79,8 @@ def kmeans(x, n_clusters, n_init=1000, init="random", max_iter=1000, tol=1e-4, s
 
     Blocks of restarts run on ``n_jobs`` threads (default: the CPUs this process may use),
     each with a single-threaded BLAS, as scikit-learn does (BLAS threads that wait for each
-    other slow everything down on a busy machine). Returns a :class:`KMeansResult`;
+    other slow everything down on a busy machine), and glibc keeps their freed temporaries
+    (:func:`keras_latent.allocator.keep_freed_memory`). Returns a :class:`KMeansResult`;
     deterministic for a given ``seed`` whatever ``n_jobs``.
     """
     x = check_points(x, n_clusters)
@@ -110,6 +113,7 @@ def kmeans(x, n_clusters, n_init=1000, init="random", max_iter=1000, tol=1e-4, s
         i = int(np.argmin(result["inertia"]))  # keep only the block's best labels
         return result["inertia"], result["n_iter"], result["centers"][i], result["labels"][i]
 
+    keep_freed_memory()
     with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(run, range(len(sizes))))
     inertias = np.concatenate([r[0] for r in results])
