@@ -3,7 +3,7 @@
     python benchmarks/page_faults.py
     MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736 \
         python benchmarks/page_faults.py
-    python benchmarks/page_faults.py --kmeans      # ~5 min on a quiet 2-core CPU
+    python benchmarks/page_faults.py --kmeans
 
 With glibc's defaults a block above the mmap threshold (128 KiB, raised dynamically up to
 32 MiB) is mapped fresh on every allocation and returned on free, so each allocation of it
@@ -88,7 +88,7 @@ def kmeans_faults(restarts, output):
     same = bool(np.array_equal(first.labels, second.labels) and first.inertia == second.inertia)
     record = {
         "command": "python benchmarks/page_faults.py --kmeans"
-        + (f" --restarts {restarts}" if restarts != 20 else ""),
+        + (f" --restarts {restarts}" if restarts != 100 else ""),
         "machine": f"{cpu_model()}, {len(os.sched_getaffinity(0))} cores",
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
@@ -109,7 +109,7 @@ def main(argv=None):
     parser.add_argument("--megabytes", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--kmeans", action="store_true", help="K-means after a Keras fit")
-    parser.add_argument("--restarts", type=int, default=20)
+    parser.add_argument("--restarts", type=int, default=100)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.kmeans:

@@ -256,6 +256,23 @@ def test_evaluate_time():
     assert_quoted(readme, text(README), "K-means' share", source)
 
 
+def test_kmeans_page_faults_table():
+    """K-means' page faults and CPU times with glibc's defaults and after keep_freed_memory."""
+    source = "page_faults_kmeans.json"
+    result = record(source)
+    assert result["same_clustering"] and result["set"], source
+    body = section(text(BENCHMARKS), "### Time of `keras-latent evaluate`")
+    labels = {"after keep_freed_memory()": "after `keep_freed_memory()`"}
+    for run in result["runs"]:
+        row = table_row(body, labels.get(run["case"], run["case"]))
+        for index, key, expected in (
+            (1, "minor_faults", f"{run['minor_faults']:,}"),
+            (2, "user_s", f"{run['user_s']:.2f}"),
+            (3, "system_s", f"{run['system_s']:.2f}"),
+        ):
+            assert_cell(row, index, expected, f"{run['case']}: {key}", source)
+
+
 @pytest.mark.parametrize("preset", ["acai_mnist", "ae_mnist", "eccentric_mnist"])
 def test_clustering_optima_rows(preset):
     source = f"clustering_optima/{preset}.json"
