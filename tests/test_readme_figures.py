@@ -256,6 +256,41 @@ def test_evaluate_time():
     assert_quoted(readme, text(README), "K-means' share", source)
 
 
+def test_campaign_acai_mnist_section():
+    """The campaign section quotes acai_mnist's card and its in-training evaluations."""
+    source = "zoo/acai_mnist/metadata.json"
+    weights = json.loads((ROOT / source).read_text())["weights"]
+    metrics, evaluations = weights["metrics"], weights["evaluations"]
+    assert weights["images_seen"] == 2**24, source
+    body = section(text(BENCHMARKS), "### The campaign: `acai_mnist`")
+    for first_cell, expected in (
+        (
+            "probe trained alongside: median",
+            f"{100 * metrics['probe_accuracy_median_last_20']:.2f}%",
+        ),
+        ("the same probe, last evaluation", f"{100 * metrics['probe_accuracy']:.2f}%"),
+        ("frozen-latent probe", f"{100 * metrics['linear_probe_accuracy']:.2f}%"),
+        ("clustering (1000", f"{100 * metrics['clustering_accuracy']:.2f}%"),
+        ("test MSE", f"{metrics['reconstruction_mse']:.4f}"),
+        ("Fréchet classifier distance", f"{metrics['frechet_classifier_distance']:.2f}"),
+    ):
+        row = next(
+            line.split("|")[1:-1]
+            for line in body.splitlines()
+            if line.startswith(f"| {first_cell}")
+        )
+        assert_cell([cell.strip() for cell in row], 1, expected, first_cell, source)
+    last_20 = evaluations["probe_accuracy"][-20:]
+    spread = f"{100 * min(last_20):.2f}-{100 * max(last_20):.2f}%"
+    assert_quoted(spread, body, "the last 20 evaluations' range", source)
+    first = next(
+        images
+        for images, accuracy in zip(evaluations["images_seen"], evaluations["probe_accuracy"])
+        if accuracy >= 0.99
+    )
+    assert_quoted(f"{first:,} images", body, "the first evaluation at 99%", source)
+
+
 def test_kmeans_page_faults_table():
     """K-means' page faults and CPU times with glibc's defaults and after keep_freed_memory."""
     source = "page_faults_kmeans.json"
