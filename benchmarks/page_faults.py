@@ -64,7 +64,6 @@ def kmeans_faults(restarts, output):
     representation.linear_probe_accuracy_from_latents(
         latents[:5000], labels[:5000], latents[5000:7000], labels[5000:7000], epochs=1
     )
-    keep_freed_memory = allocator.keep_freed_memory
 
     def run(case):
         before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
@@ -80,10 +79,9 @@ def kmeans_faults(restarts, output):
         print(row, flush=True)
         return row, result
 
-    allocator.keep_freed_memory = lambda: False  # kmeans calls it: keep the defaults first
-    kmeans.keep_freed_memory = allocator.keep_freed_memory
+    kmeans.keep_freed_memory = lambda: False  # kmeans calls it: keep the defaults first
     default, first = run("glibc defaults, after a Keras fit")
-    kmeans.keep_freed_memory = allocator.keep_freed_memory = keep_freed_memory
+    kmeans.keep_freed_memory = allocator.keep_freed_memory
     kept, second = run("after keep_freed_memory()")
     same = bool(np.array_equal(first.labels, second.labels) and first.inertia == second.inertia)
     record = {
@@ -96,7 +94,7 @@ def kmeans_faults(restarts, output):
         "numpy": np.__version__,
         "points": list(points.shape),
         "restarts": restarts,
-        "set": keep_freed_memory(),
+        "set": allocator.keep_freed_memory(),
         "same_clustering": same,
         "runs": [default, kept],
     }
