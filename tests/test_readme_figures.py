@@ -505,3 +505,30 @@ def test_tutorials_quick_times():
         seconds = [run["seconds"] for run in command["runs"]]
         quoted = f"{min(seconds):.0f}-{max(seconds):.0f} s ({index}"
         assert_quoted(quoted, text(README), f"tutorial {index}'s quick time", source)
+
+
+def test_kmeans_paths_table():
+    """The dense-fraction table: every threshold's median CPU seconds and the GEMM floor."""
+    source = "kmeans_paths.json"
+    cases = record(source)["cases"]
+    body = section(text(BENCHMARKS), "### Time of `keras-latent evaluate`")
+    rows = body[body.index("| `dense_fraction` |") :]
+    labels = {
+        0.0: "0.0 (every restart with a stale point joins the GEMM)",
+        0.3: "0.3 (the default until now)",
+        1.0: "1.0 (every restart gathers)",
+    }
+    for column, name in ((1, "acai_mnist"), (2, "synthetic")):
+        case = cases[name]
+        for entry in case["fractions"]:
+            fraction = entry["dense_fraction"]
+            row = table_row(rows, labels.get(fraction, str(fraction)))
+            expected = f"{entry['median_cpu_s']:.2f}"
+            assert_cell(row, column, expected, f"{name} at {fraction}", source)
+        floor = table_row(
+            rows, "the GEMMs alone, if every restart-iteration were one dense assignment"
+        )
+        assert_cell(floor, column, f"{case['dense_floor_cpu_s']:.2f}", f"{name} floor", source)
+    assert_quoted(
+        f"({cases['acai_mnist']['gemm_gflops']} GFLOP/s on one core)", body, "GEMM rate", source
+    )

@@ -36,7 +36,7 @@ from keras_latent.allocator import keep_freed_memory
 
 _GEMM_ELEMENTS = 1 << 20  # entries of one distance block (4 MiB of float32: near the L2 size)
 _BLOCK_COLUMNS = 1024  # centres per block: restarts per block = max(1, 1024 // k)
-_DENSE_FRACTION = 0.3  # restarts with more points than this to recompute share one GEMM
+_DENSE_FRACTION = 0.15  # restarts with more points than this to recompute share one GEMM
 _MOVED_FRACTION = 0.3  # above this fraction of moved points, sum the clusters afresh
 
 
@@ -251,7 +251,7 @@ class _Block:
             setattr(self, name, getattr(self, name)[rows])
 
 
-def _lloyd(x, x_sq, centers, max_iter, tol_abs):
+def _lloyd(x, x_sq, centers, max_iter, tol_abs, dense_fraction=_DENSE_FRACTION):
     """Lloyd's algorithm for a block of restarts with initial ``centers`` (r, k, d).
 
     Exact Lloyd, accelerated by Hamerly's bounds (Hamerly 2010): per restart and point, an
@@ -260,10 +260,11 @@ def _lloyd(x, x_sq, centers, max_iter, tol_abs):
     ``u += delta_label`` and ``l -= max_j delta_j``; a point whose ``u`` is at most
     ``max(l, s_label)`` (``s_j``: half the distance from centre j to its nearest other centre)
     keeps its centre without computing a distance. The others get exact distances: one GEMM
-    for the restarts where more than ``_DENSE_FRACTION`` of the points need them, a gather
-    and a small product per restart for the others. The bounds are updated in place: the
-    (r, n) arrays are too large for the allocator to keep, and allocating them afresh at
-    every iteration costs page faults.
+    for the restarts where more than ``dense_fraction`` of the points need them, a gather
+    and a small product per restart for the others (the default, 0.15, is the middle of the
+    flat optimum 0.1-0.2 that ``benchmarks/kmeans_paths.py`` measured). The bounds are
+    updated in place: the (r, n) arrays are too large for the allocator to keep, and
+    allocating them afresh at every iteration costs page faults.
     """
     r, k, _ = centers.shape
     n = len(x)
@@ -299,7 +300,7 @@ def _lloyd(x, x_sq, centers, max_iter, tol_abs):
 
         # exact distances for the stale points; each moved point is recorded
         moves = [(np.empty(0, np.int64),) * 4]  # (restart, point, old label, new label)
-        many = n_stale > _DENSE_FRACTION * n
+        many = n_stale > dense_fraction * n
         dense = np.flatnonzero(many)
         if len(dense):
             new, d1, d2 = _assign(x, x_sq, block.centers[dense])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
-from keras_latent.metrics.kmeans import kmeans, predict
+from keras_latent.metrics.kmeans import _lloyd, kmeans, predict
 
 
 def blobs(n, d, k, spread=0.2, seed=0):
@@ -106,3 +106,19 @@ def test_many_clusters_match_sklearn_too():
         start = rng.choice(len(x), 20, replace=False)
         reference = KMeans(20, init=x[start], n_init=1, max_iter=1000, algorithm="lloyd").fit(x)
         assert inertia == pytest.approx(reference.inertia_, rel=1e-5)
+
+
+@pytest.mark.parametrize("dense_fraction", [0.0, 0.15, 1.0])
+def test_either_distance_path_gives_the_same_lloyd(dense_fraction):
+    """Restarts recomputed by the block's GEMM (0.0), by gathering their stale points (1.0),
+    or by the default mix reach the same centres as scikit-learn's Lloyd from the same start."""
+    x, _ = blobs(800, 6, 5, spread=2.0, seed=1)
+    x_sq = np.einsum("ij,ij->i", x, x)
+    rng = np.random.default_rng(0)
+    starts = np.stack([rng.choice(len(x), 5, replace=False) for _ in range(6)])
+    tol_abs = 1e-4 * float(np.mean(np.var(x, axis=0)))
+    result = _lloyd(x, x_sq, x[starts], 1000, tol_abs, dense_fraction=dense_fraction)
+    for start, inertia, labels in zip(starts, result["inertia"], result["labels"]):
+        reference = KMeans(5, init=x[start], n_init=1, max_iter=1000, algorithm="lloyd").fit(x)
+        assert inertia == pytest.approx(reference.inertia_, rel=1e-5)
+        np.testing.assert_array_equal(labels, reference.labels_)
