@@ -532,3 +532,20 @@ def test_kmeans_paths_table():
     assert_quoted(
         f"({cases['acai_mnist']['gemm_gflops']} GFLOP/s on one core)", body, "GEMM rate", source
     )
+
+
+@pytest.mark.parametrize("preset", ["acai_mnist", "ae_mnist", "eccentric_mnist"])
+def test_probe_protocols_rows(preset):
+    """Both frozen-latent probes of each published MNIST preset, as its record gives them."""
+    source = f"probe_protocols/{preset}.json"
+    result = record(source)
+    fast, official = result["probes"]["fast"], result["probes"]["official"]
+    body = section(text(BENCHMARKS), "### Frozen-latent probe: this project's protocol")
+    row = table_row(body, preset)
+    for index, expected, figure in (
+        (1, f"{result['weights']['images_seen']:,}", "images seen"),
+        (2, f"{100 * fast['test_accuracy']:.2f}% ({fast['epochs']} epochs)", "fast probe"),
+        (3, f"{100 * official['test_accuracy']:.2f}% ({official['steps']:,} steps)", "official"),
+        (4, f"{fast['fit_time_s'] / 60:.1f} / {official['fit_time_s'] / 60:.1f} min", "times"),
+    ):
+        assert_cell(row, index, expected, f"{preset}: {figure}", source)
