@@ -549,3 +549,6 @@ def test_probe_protocols_rows(preset):
         (4, f"{fast['fit_time_s'] / 60:.1f} / {official['fit_time_s'] / 60:.1f} min", "times"),
     ):
         assert_cell(row, index, expected, f"{preset}: {figure}", source)
+    for probe in (fast, official):  # the README's paragraph on the two protocols
+        quoted = f"{100 * probe['test_accuracy']:.2f}%"
+        assert_quoted(quoted, text(README), f"{preset}: {probe['protocol']} probe", source)
