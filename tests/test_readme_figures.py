@@ -552,3 +552,21 @@ def test_probe_protocols_rows(preset):
     for probe in (fast, official):  # the README's paragraph on the two protocols
         quoted = f"{100 * probe['test_accuracy']:.2f}%"
         assert_quoted(quoted, text(README), f"{preset}: {probe['protocol']} probe", source)
+
+
+CONV_COLUMNS = ("tensorflow", "tensorflow_onednn", "jax", "torch_nchw", "torch_nhwc_permuted")
+
+
+@pytest.mark.parametrize("name", ["float32", "bfloat16", "omp_passive", "xla_onednn"])
+def test_conv_kernels_zen4_rows(name):
+    """Each recorded conv_kernels.py run: its command (with the environment it set) and every
+    framework's total milliseconds and ratio."""
+    source = f"conv_kernels/zen4_{name}.json"
+    result = record(source)
+    environment = "".join(f"{key}={value} " for key, value in result["environment"].items())
+    body = section(text(BENCHMARKS), "#### Recorded: `conv_kernels.py` on the 2-core AMD EPYC")
+    row = table_row(body, f"`{environment}{result['command']}`")
+    for index, framework in enumerate(CONV_COLUMNS, start=1):
+        total = result["total_ms"].get(framework)
+        expected = "" if total is None else f"{total:.1f} ({result['total_ratio'][framework]:.2f})"
+        assert_cell(row, index, expected, f"{name}: {framework}", source)
