@@ -4,6 +4,7 @@
     MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736 \
         python benchmarks/page_faults.py
     python benchmarks/page_faults.py --kmeans
+    python benchmarks/page_faults.py --gmm
 
 With glibc's defaults a block above the mmap threshold (128 KiB, raised dynamically up to
 32 MiB) is mapped fresh on every allocation and returned on free, so each allocation of it
@@ -17,6 +18,14 @@ trained through Keras ``fit``, then K-means on 60,000 x 256 synthetic whitened l
 ``keras_latent.allocator.keep_freed_memory()`` (which cannot be undone, hence this order).
 For each it records the minor page faults, user and system CPU seconds and wall seconds, and
 checks that both give the same clustering. Writes ``benchmarks/results/page_faults_kmeans.json``.
+
+``--gmm`` fits the preset recipe's sampler (``keras_latent.sampling``: 10-component
+full-covariance mixture, seed 0) on 60,000 x 256 synthetic whitened latents
+(``clustering_speed.synthetic_latents``) for at most ``--iterations`` EM iterations (the
+recipe's 100 take minutes), twice: with the fit's ``heap_allocations()`` disabled, then as
+shipped: the same computation both times.
+Same counters, same check (equal means and weights); writes
+``benchmarks/results/page_faults_gmm.json``.
 """
 
 import argparse
@@ -30,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results" / "page_faults_kmeans.json"
+GMM_RESULTS = RESULTS.with_name("page_faults_gmm.json")
 
 VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 
@@ -68,14 +78,7 @@ def kmeans_faults(restarts, output):
     def run(case):
         before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         result = kmeans.kmeans(points, 10, n_init=restarts, n_jobs=2)
-        wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
-        row = {
-            "case": case,
-            "minor_faults": after.ru_minflt - before.ru_minflt,
-            "user_s": round(after.ru_utime - before.ru_utime, 2),
-            "system_s": round(after.ru_stime - before.ru_stime, 2),
-            "wall_s": round(wall, 2),
-        }
+        row = {"case": case, **usage_since(before, start)}
         print(row, flush=True)
         return row, result
 
@@ -102,16 +105,79 @@ def kmeans_faults(restarts, output):
     print(f"same clustering: {same}; wrote {output}")
 
 
+def usage_since(before, start):
+    """Minor faults, user and system CPU seconds and wall seconds since ``before``/``start``."""
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "minor_faults": after.ru_minflt - before.ru_minflt,
+        "user_s": round(after.ru_utime - before.ru_utime, 2),
+        "system_s": round(after.ru_stime - before.ru_stime, 2),
+        "wall_s": round(time.perf_counter() - start, 2),
+    }
+
+
+def gmm_faults(iterations, output):
+    """The sampler fit's page faults and times without and with heap_allocations()."""
+    import contextlib
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.clustering_speed import synthetic_latents
+    from keras_latent import sampling
+    from keras_latent.files import write_json
+    from keras_latent.hardware import cpu_model
+
+    load_before = os.getloadavg()[0]
+    codes = synthetic_latents(60_000, 256)[0].astype(np.float64)
+
+    def run(case):
+        sampler = sampling.GaussianMixtureSampler(max_iter=iterations, seed=0)
+        before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        sampler.fit(codes)
+        row = {"case": case, **usage_since(before, start)}
+        print(row, flush=True)
+        return row, sampler
+
+    shipped = sampling.heap_allocations
+    sampling.heap_allocations = lambda: contextlib.nullcontext(False)
+    default, first = run("glibc's own mapping")
+    sampling.heap_allocations = shipped
+    kept, second = run("inside heap_allocations()")
+    same = all(
+        np.array_equal(getattr(first, name), getattr(second, name))
+        for name in ("weights", "means", "covariances")
+    )
+    record = {
+        "command": "python benchmarks/page_faults.py --gmm"
+        + (f" --iterations {iterations}" if iterations != 10 else ""),
+        "machine": f"{cpu_model()}, {len(os.sched_getaffinity(0))} cores",
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "points": list(codes.shape),
+        "max_iter": iterations,
+        "same_mixture": bool(same),
+        "runs": [default, kept],
+    }
+    write_json(output, record)
+    print(f"same mixture: {same}; wrote {output}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--megabytes", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--kmeans", action="store_true", help="K-means after a Keras fit")
     parser.add_argument("--restarts", type=int, default=100)
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--gmm", action="store_true", help="the latent sampler's mixture fit")
+    parser.add_argument("--iterations", type=int, default=10, help="--gmm: EM iterations")
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     if args.kmeans:
-        return kmeans_faults(args.restarts, args.output)
+        return kmeans_faults(args.restarts, args.output or RESULTS)
+    if args.gmm:
+        return gmm_faults(args.iterations, args.output or GMM_RESULTS)
     settings = {name: os.environ.get(name, "default") for name in VARIABLES}
     print(", ".join(f"{name}={value}" for name, value in settings.items()))
     for megabytes in args.megabytes:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_latent.allocator import heap_allocations
 from keras_latent.files import atomic_path, read_json, write_json
 from keras_latent.principal_components import principal_components
 from keras_latent.validation import check_latents
@@ -179,7 +180,9 @@ class GaussianMixtureSampler(LatentSampler):
             reg_covar=self.reg_covar,
             max_iter=self.max_iter,
             random_state=self.seed,
-        ).fit(flat)
+        )
+        with heap_allocations():  # EM's (n, d) temporaries: no page faults at every iteration
+            mixture.fit(flat)
         self.weights = mixture.weights_
         self.means = mixture.means_
         self.covariances = _full_covariances(

@@ -41,6 +41,29 @@ print(keep_freed_memory(), before, in_threads())
 """
 
 
+# Arrays of 64 MB are above any mmap threshold: mapped and faulted in afresh at every
+# allocation (in 2 MiB pages where numpy asks for huge pages, else 4 KiB ones), except inside
+# heap_allocations. After it, an array larger than the heap holds is mapped afresh again.
+# Printed: whether it was set, then faults per allocation before, inside and after.
+LARGE_FAULTS = """
+import resource
+import numpy as np
+from keras_latent.allocator import heap_allocations
+
+def faults_per_allocation(size):
+    np.ones(size)
+    start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        np.ones(size)
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start) / 5
+
+before = faults_per_allocation(8_000_000)
+with heap_allocations() as was_set:
+    inside = faults_per_allocation(8_000_000)
+print(was_set, before, inside, faults_per_allocation(20_000_000))
+"""
+
+
 def run_python(code, env=None):
     """The words ``code`` prints, run in a fresh interpreter."""
     done = subprocess.run(
@@ -59,6 +82,15 @@ def test_threads_reuse_freed_memory():
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's mallopt only")
+def test_large_blocks_stay_in_the_heap_only_inside_heap_allocations():
+    was_set, before, inside, after = run_python(LARGE_FAULTS)
+    assert was_set == "True"
+    assert float(before) >= 20  # 64 MB: at least 31 pages of 2 MiB at every allocation
+    assert float(inside) < 5  # the heap keeps the freed block resident
+    assert float(after) >= 20  # 160 MB: mapped afresh, as glibc's own rule does
+
+
+@pytest.mark.skipif(not GLIBC, reason="glibc's mallopt only")
 def test_the_users_malloc_variables_win():
     env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "1000000"}
     code = "from keras_latent.allocator import keep_freed_memory; print(keep_freed_memory())"
@@ -69,9 +101,13 @@ def test_a_c_library_without_mallopt_is_left_alone(monkeypatch):
     calls = []
     monkeypatch.setattr(allocator.ctypes, "CDLL", lambda name: calls.append(name) or None)
     allocator.keep_freed_memory.cache_clear()
+    allocator._mallopt.cache_clear()
     try:
         assert allocator.keep_freed_memory() is False  # the stand-in library has no mallopt
         assert allocator.keep_freed_memory() is False
+        with allocator.heap_allocations() as was_set:
+            assert was_set is False
         assert len(calls) <= 1  # looked up once per process at most
     finally:
         allocator.keep_freed_memory.cache_clear()
+        allocator._mallopt.cache_clear()

@@ -296,20 +296,28 @@ def test_campaign_acai_mnist_section():
     assert_quoted(f"{first:,} images", body, "the first evaluation at 99%", source)
 
 
-def test_kmeans_page_faults_table():
-    """K-means' page faults and CPU times with glibc's defaults and after keep_freed_memory."""
-    source = "page_faults_kmeans.json"
+PAGE_FAULT_COLUMNS = ("minor_faults", "user_s", "system_s", "wall_s")
+
+
+@pytest.mark.parametrize(
+    "source, same, columns, labels",
+    [
+        ("page_faults_kmeans.json", "same_clustering", 3,
+         {"after keep_freed_memory()": "after `keep_freed_memory()`"}),
+        ("page_faults_gmm.json", "same_mixture", 4,
+         {"inside heap_allocations()": "inside `heap_allocations()`"}),
+    ],
+)  # fmt: skip
+def test_page_faults_tables(source, same, columns, labels):
+    """K-means' and the mixture fit's page faults and times, before and after the allocator's
+    settings, and that both runs computed the same thing."""
     result = record(source)
-    assert result["same_clustering"] and result["set"], source
+    assert result[same] and result.get("set", True), source  # kmeans: the settings took
     body = section(text(BENCHMARKS), "### Time of `keras-latent evaluate`")
-    labels = {"after keep_freed_memory()": "after `keep_freed_memory()`"}
     for run in result["runs"]:
         row = table_row(body, labels.get(run["case"], run["case"]))
-        for index, key, expected in (
-            (1, "minor_faults", f"{run['minor_faults']:,}"),
-            (2, "user_s", f"{run['user_s']:.2f}"),
-            (3, "system_s", f"{run['system_s']:.2f}"),
-        ):
+        for index, key in enumerate(PAGE_FAULT_COLUMNS[:columns], start=1):
+            expected = f"{run[key]:,}" if key == "minor_faults" else f"{run[key]:.2f}"
             assert_cell(row, index, expected, f"{run['case']}: {key}", source)
 
 
