@@ -32,6 +32,7 @@ import argparse
 import os
 import platform
 import resource
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,15 @@ def faults_per_allocation(megabytes, repeats):
     return (minor_faults() - start) / repeats
 
 
+def synthetic_codes():
+    """60,000 x 256 whitened synthetic latents, float32, and their labels: the data of
+    ``clustering_speed.py`` (imported here, so that the default mode starts light)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.clustering_speed import synthetic_latents
+
+    return synthetic_latents(60_000, 256)
+
+
 def kmeans_faults(restarts, output):
     """K-means' page faults and times after a Keras fit, before and after keep_freed_memory."""
     from keras_latent import allocator
@@ -66,13 +76,9 @@ def kmeans_faults(restarts, output):
     from keras_latent.metrics import kmeans, representation
 
     load_before = os.getloadavg()[0]
-    rng = np.random.default_rng(0)
-    means = rng.normal(size=(10, 256))
-    labels = rng.integers(10, size=60_000)
-    latents = means[labels] + rng.normal(size=(60_000, 256)) * 1.5
-    points = representation.Whitening(latents).transform(latents).astype(np.float32)
+    points, labels = synthetic_codes()
     representation.linear_probe_accuracy_from_latents(
-        latents[:5000], labels[:5000], latents[5000:7000], labels[5000:7000], epochs=1
+        points[:5000], labels[:5000], points[5000:7000], labels[5000:7000], epochs=1
     )
 
     def run(case):
@@ -119,16 +125,13 @@ def usage_since(before, start):
 def gmm_faults(iterations, output):
     """The sampler fit's page faults and times without and with heap_allocations()."""
     import contextlib
-    import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks.clustering_speed import synthetic_latents
     from keras_latent import sampling
     from keras_latent.files import write_json
     from keras_latent.hardware import cpu_model
 
     load_before = os.getloadavg()[0]
-    codes = synthetic_latents(60_000, 256)[0].astype(np.float64)
+    codes = synthetic_codes()[0].astype(np.float64)
 
     def run(case):
         sampler = sampling.GaussianMixtureSampler(max_iter=iterations, seed=0)
