@@ -254,6 +254,15 @@ def test_evaluate_time():
         assert_cell(row, 1, f"{value:.1f}", step, source)
     readme = f"{seconds['clustering']:.0f} s of `evaluate acai_mnist`'s {run['seconds']:.0f} s"
     assert_quoted(readme, text(README), "K-means' share", source)
+    timed = dict(
+        line.strip().split(": ", 1) for line in run["output_tail"] if line.startswith("\t")
+    )  # /usr/bin/time -v's report
+    user, system = (float(timed[f"{kind} time (seconds)"]) for kind in ("User", "System"))
+    cpu = f"{user:.0f} s of user and {system:.0f} s of system CPU time"
+    assert_quoted(cpu, body, "evaluate's CPU time", source)
+    test = next(iter(result["attached"].values()))["test"]
+    accuracy = f"clustering accuracy {100 * test['clustering_accuracy']:.2f}%"
+    assert_quoted(accuracy, body, "evaluate's clustering accuracy", source)
 
 
 def test_campaign_acai_mnist_section():
