@@ -68,11 +68,42 @@ def synthetic_codes():
     return synthetic_latents(60_000, 256)
 
 
+def measured(case, work):
+    """Run ``work()``; its row (``case``, minor faults, user and system CPU seconds, wall
+    seconds, printed) and its result."""
+    before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    result = work()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    row = {
+        "case": case,
+        "minor_faults": after.ru_minflt - before.ru_minflt,
+        "user_s": round(after.ru_utime - before.ru_utime, 2),
+        "system_s": round(after.ru_stime - before.ru_stime, 2),
+        "wall_s": round(time.perf_counter() - start, 2),
+    }
+    print(row, flush=True)
+    return row, result
+
+
+def record_header(arguments, load_before):
+    """What every record of this script starts with: the command with ``arguments``, machine,
+    date, load average before and after, versions."""
+    from keras_latent.hardware import cpu_model
+
+    return {
+        "command": f"python benchmarks/page_faults.py {arguments}",
+        "machine": f"{cpu_model()}, {len(os.sched_getaffinity(0))} cores",
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+
+
 def kmeans_faults(restarts, output):
     """K-means' page faults and times after a Keras fit, before and after keep_freed_memory."""
     from keras_latent import allocator
     from keras_latent.files import write_json
-    from keras_latent.hardware import cpu_model
     from keras_latent.metrics import kmeans, representation
 
     load_before = os.getloadavg()[0]
@@ -81,26 +112,17 @@ def kmeans_faults(restarts, output):
         points[:5000], labels[:5000], points[5000:7000], labels[5000:7000], epochs=1
     )
 
-    def run(case):
-        before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-        result = kmeans.kmeans(points, 10, n_init=restarts, n_jobs=2)
-        row = {"case": case, **usage_since(before, start)}
-        print(row, flush=True)
-        return row, result
+    def cluster():
+        return kmeans.kmeans(points, 10, n_init=restarts, n_jobs=2)
 
     kmeans.keep_freed_memory = lambda: False  # kmeans calls it: keep the defaults first
-    default, first = run("glibc defaults, after a Keras fit")
+    default, first = measured("glibc defaults, after a Keras fit", cluster)
     kmeans.keep_freed_memory = allocator.keep_freed_memory
-    kept, second = run("after keep_freed_memory()")
+    kept, second = measured("after keep_freed_memory()", cluster)
     same = bool(np.array_equal(first.labels, second.labels) and first.inertia == second.inertia)
+    arguments = "--kmeans" + (f" --restarts {restarts}" if restarts != 100 else "")
     record = {
-        "command": "python benchmarks/page_faults.py --kmeans"
-        + (f" --restarts {restarts}" if restarts != 100 else ""),
-        "machine": f"{cpu_model()}, {len(os.sched_getaffinity(0))} cores",
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "python": platform.python_version(),
-        "numpy": np.__version__,
+        **record_header(arguments, load_before),
         "points": list(points.shape),
         "restarts": restarts,
         "set": allocator.keep_freed_memory(),
@@ -111,53 +133,31 @@ def kmeans_faults(restarts, output):
     print(f"same clustering: {same}; wrote {output}")
 
 
-def usage_since(before, start):
-    """Minor faults, user and system CPU seconds and wall seconds since ``before``/``start``."""
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "minor_faults": after.ru_minflt - before.ru_minflt,
-        "user_s": round(after.ru_utime - before.ru_utime, 2),
-        "system_s": round(after.ru_stime - before.ru_stime, 2),
-        "wall_s": round(time.perf_counter() - start, 2),
-    }
-
-
 def gmm_faults(iterations, output):
     """The sampler fit's page faults and times without and with heap_allocations()."""
     import contextlib
 
     from keras_latent import sampling
     from keras_latent.files import write_json
-    from keras_latent.hardware import cpu_model
 
     load_before = os.getloadavg()[0]
     codes = synthetic_codes()[0].astype(np.float64)
 
-    def run(case):
-        sampler = sampling.GaussianMixtureSampler(max_iter=iterations, seed=0)
-        before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-        sampler.fit(codes)
-        row = {"case": case, **usage_since(before, start)}
-        print(row, flush=True)
-        return row, sampler
+    def fit():
+        return sampling.GaussianMixtureSampler(max_iter=iterations, seed=0).fit(codes)
 
     shipped = sampling.heap_allocations
     sampling.heap_allocations = lambda: contextlib.nullcontext(False)
-    default, first = run("glibc's own mapping")
+    default, first = measured("glibc's own mapping", fit)
     sampling.heap_allocations = shipped
-    kept, second = run("inside heap_allocations()")
+    kept, second = measured("inside heap_allocations()", fit)
     same = all(
         np.array_equal(getattr(first, name), getattr(second, name))
         for name in ("weights", "means", "covariances")
     )
+    arguments = "--gmm" + (f" --iterations {iterations}" if iterations != 10 else "")
     record = {
-        "command": "python benchmarks/page_faults.py --gmm"
-        + (f" --iterations {iterations}" if iterations != 10 else ""),
-        "machine": f"{cpu_model()}, {len(os.sched_getaffinity(0))} cores",
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "python": platform.python_version(),
-        "numpy": np.__version__,
+        **record_header(arguments, load_before),
         "points": list(codes.shape),
         "max_iter": iterations,
         "same_mixture": bool(same),
