@@ -29,6 +29,12 @@ def record(relative):
     return json.loads(path.read_text())
 
 
+def card_weights(preset):
+    """A shipped preset's ``weights`` entry (``zoo/<preset>/metadata.json``) and that path."""
+    source = f"zoo/{preset}/metadata.json"
+    return json.loads((ROOT / source).read_text())["weights"], source
+
+
 def text(path):
     """A document's text."""
     return path.read_text()
@@ -228,8 +234,8 @@ def test_mnist_representation_rows(preset):
 )
 def test_mnist_presets_in_zoo_table(preset):
     """The README's zoo table quotes each image preset's card (``weights.metrics``)."""
-    source = f"zoo/{preset}/metadata.json"
-    test = json.loads((ROOT / source).read_text())["weights"]["metrics"]
+    weights, source = card_weights(preset)
+    test = weights["metrics"]
     row = table_row(section(text(README), "## Model zoo"), f"`{preset}`")
     quoted = (
         f"frozen-latent probe {100 * test['linear_probe_accuracy']:.2f}%, clustering "
@@ -265,34 +271,33 @@ def test_evaluate_time():
     assert_quoted(accuracy, body, "evaluate's clustering accuracy", source)
 
 
+def percent(value):
+    return f"{100 * value:.2f}%"
+
+
+CAMPAIGN_HEADING = "### The campaign: `acai_mnist` and `ae_mnist`"
 CAMPAIGN_ROWS = (
     ("probe trained alongside: median of the last 20 test accuracies (Table 2's statistic)",
-     "probe_accuracy_median_last_20", "percent"),
-    ("the same probe, last evaluation", "probe_accuracy", "percent"),
-    ("frozen-latent probe (50 epochs, the fast protocol)", "linear_probe_accuracy", "percent"),
-    ("clustering (1000 K-means restarts, the paper's)", "clustering_accuracy", "percent"),
-    ("test MSE (pixels in [-1, 1])", "reconstruction_mse", "mse"),
+     "probe_accuracy_median_last_20", percent),
+    ("the same probe, last evaluation", "probe_accuracy", percent),
+    ("frozen-latent probe (50 epochs, the fast protocol)", "linear_probe_accuracy", percent),
+    ("clustering (1000 K-means restarts, the paper's)", "clustering_accuracy", percent),
+    ("test MSE (pixels in [-1, 1])", "reconstruction_mse", lambda v: f"{v:.4f}"),
     ("Fréchet classifier distance (10-component mixture samples)",
-     "frechet_classifier_distance", "frechet"),
+     "frechet_classifier_distance", lambda v: f"{v:.2f}"),
 )  # fmt: skip
-CAMPAIGN_FORMATS = {
-    "percent": lambda v: f"{100 * v:.2f}%",
-    "mse": lambda v: f"{v:.4f}",
-    "frechet": lambda v: f"{v:.2f}",
-}
 
 
 @pytest.mark.parametrize("column, preset", [(1, "acai_mnist"), (2, "ae_mnist")])
 def test_campaign_section(column, preset):
     """The campaign section's table quotes each finished run's card (its column), and the
     prose quotes the spread of its last 20 in-training evaluations."""
-    source = f"zoo/{preset}/metadata.json"
-    weights = json.loads((ROOT / source).read_text())["weights"]
+    weights, source = card_weights(preset)
     metrics, evaluations = weights["metrics"], weights["evaluations"]
     assert weights["images_seen"] == 2**24, source
-    body = section(text(BENCHMARKS), "### The campaign: `acai_mnist` and `ae_mnist`")
-    for first_cell, key, kind in CAMPAIGN_ROWS:
-        expected = CAMPAIGN_FORMATS[kind](metrics[key])
+    body = section(text(BENCHMARKS), CAMPAIGN_HEADING)
+    for first_cell, key, quoted in CAMPAIGN_ROWS:
+        expected = quoted(metrics[key])
         assert_cell(table_row(body, first_cell), column, expected, f"{preset}: {key}", source)
     last_20 = evaluations["probe_accuracy"][-20:]
     spread = f"{100 * min(last_20):.2f}-{100 * max(last_20):.2f}%"
@@ -301,9 +306,9 @@ def test_campaign_section(column, preset):
 
 def test_campaign_acai_reaches_99_percent():
     """The first in-training evaluation at which ACAI's probe reached 99%."""
-    source = "zoo/acai_mnist/metadata.json"
-    evaluations = json.loads((ROOT / source).read_text())["weights"]["evaluations"]
-    body = section(text(BENCHMARKS), "### The campaign: `acai_mnist` and `ae_mnist`")
+    weights, source = card_weights("acai_mnist")
+    evaluations = weights["evaluations"]
+    body = section(text(BENCHMARKS), CAMPAIGN_HEADING)
     first = next(
         images
         for images, accuracy in zip(evaluations["images_seen"], evaluations["probe_accuracy"])
