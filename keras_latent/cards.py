@@ -9,6 +9,7 @@ the last 20 in-training probe accuracies).
 
 import json
 import statistics
+from pathlib import Path
 
 
 def model_card(meta, generated=False, location=None):
@@ -80,12 +81,12 @@ def model_card(meta, generated=False, location=None):
     target = name if generated else (str(location) if location is not None else None)
     lines += _evaluation_text((meta.get("weights") or {}).get("evaluation"), target)
     lines += _in_training_text(meta.get("weights"))
+    lines += _interpolation_text(meta.get("weights"))
     if generated:
         lines += [
             "",
             "---",
-            "Generated from `metadata.json` by keras-latent (`python -m keras_latent.zoo_build`); "
-            "do not edit by hand.",
+            GENERATED_FOOTER,
         ]
     else:
         lines += [
@@ -276,6 +277,41 @@ def _in_training_text(weights):
     return text
 
 
+def _interpolation_text(weights):
+    """The card's section showing ``weights.interpolation_figure`` (the grid
+    :mod:`keras_latent.zoo_figures` draws: its pairs, steps and command); ``[]`` where none."""
+    figure = (weights or {}).get("interpolation_figure")
+    if not isinstance(figure, dict) or not figure.get("file"):
+        return []
+    pairs = figure.get("pairs") or []
+    shown = ", ".join(f"{a} to {b}" for a, b in pairs)
+    data = figure.get("dataset", "test")
+    if figure.get("drawing"):
+        data += f" ({figure['drawing']} drawing)"
+    text = [
+        "",
+        "## Interpolations",
+        "",
+        f"{figure.get('method', 'linear').capitalize()} interpolation in latent space between "
+        f"{len(pairs)} fixed pairs of {data} {figure.get('split', 'test')} items (by index: "
+        f"{shown}), {figure.get('steps')} decoded steps from t = 0 to 1, one pair a row, the "
+        "inputs A and B in the outer columns. Every preset of this dataset shows the same pairs.",
+    ]
+    if figure.get("command"):
+        text[-1] += f" Drawn by `{figure['command']}`."
+    return text + ["", f"![{data} test pairs interpolated in latent space]({figure['file']})"]
+
+
+def figure_files(weights):
+    """The names of the figure files a card shows (``weights.evaluations_figure``, the
+    ``file`` of ``weights.interpolation_figure``), for whoever copies the card elsewhere."""
+    weights = weights if isinstance(weights, dict) else {}
+    interpolation = weights.get("interpolation_figure")
+    names = [weights.get("evaluations_figure")]
+    names.append(interpolation.get("file") if isinstance(interpolation, dict) else None)
+    return [name for name in names if isinstance(name, str) and Path(name).name == name]
+
+
 def training_statistic(evaluations):
     """The paper's Table 2 statistic from the in-training ``evaluations``: the median of the
     last 20 probe test accuracies, ``{"probe_accuracy_median_last_20": value}``, where there
@@ -285,6 +321,13 @@ def training_statistic(evaluations):
         return {}
     median = statistics.median(accuracies[-STATISTIC_EVALUATIONS:])
     return {PAPER_STATISTICS["probe_accuracy"]: float(median)}
+
+
+GENERATED_FOOTER = (
+    "Generated from `metadata.json` by keras-latent (`python -m keras_latent.zoo_build`); "
+    "do not edit by hand."
+)
+"""The last line of a shipped preset's generated card."""
 
 
 STATISTIC_EVALUATIONS = 20

@@ -34,7 +34,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from keras_latent import fetch, sampling, saving
+from keras_latent import cards, fetch, sampling, saving
 from keras_latent.files import read_json, sha256_file
 
 SCHEME = "hf://"
@@ -48,8 +48,9 @@ PUSHED_FILES = (
     saving.WEIGHTS_FILE,
     *SAMPLER_FILES,
 )
-"""The files of a preset folder that :func:`push` uploads (where present); a run folder's
-checkpoints, metrics and figures stay local."""
+"""The files of a preset folder that :func:`push` uploads (where present), with the figures its
+card shows (:func:`keras_latent.cards.figure_files`); a run folder's checkpoints, metrics and
+other figures stay local."""
 TAGS = ("keras", "keras-latent", "autoencoder")
 """The Hub tags every pushed preset gets, before its model class and dataset."""
 TASK = {"type": "image-feature-extraction", "name": "Autoencoder latent space"}
@@ -223,11 +224,12 @@ def push(folder, handle, *, token=None, private=False, commit_message=None):
     creating the repository if needed (``private``: as a private one; an existing one keeps its
     visibility). Returns the URL of the commit.
 
-    The files of :data:`PUSHED_FILES` present in ``folder`` are copied to a temporary folder and
-    uploaded from there in one commit; the copy of ``README.md`` gains the Hub's YAML front
-    matter (:func:`card_front_matter`) unless it starts with ``---`` already; ``folder`` itself
-    is left untouched. Weights that do not match the sha256 of the metadata are refused before
-    anything is sent. ``token``: default ``HF_TOKEN``, else the one ``hf auth login`` saved.
+    The files of :data:`PUSHED_FILES` and the card's figures present in ``folder`` are copied
+    to a temporary folder and uploaded from there in one commit; the copy of ``README.md`` gains
+    the Hub's YAML front matter (:func:`card_front_matter`) unless it starts with ``---``
+    already; ``folder`` itself is left untouched. Weights that do not match the sha256 of the
+    metadata are refused before anything is sent. ``token``: default ``HF_TOKEN``, else the one
+    ``hf auth login`` saved.
     """
     handle = parse(handle)
     if handle.revision is not None:
@@ -282,7 +284,8 @@ def _check_preset(folder):
 
 def _stage(folder, staging, metadata):
     """Copy the preset's files into ``staging``, the card with its Hub front matter."""
-    for name in PUSHED_FILES:
+    figures = cards.figure_files(metadata.get("weights"))
+    for name in (*PUSHED_FILES, *figures):
         if (folder / name).is_file() and name != fetch.README_FILE:
             shutil.copyfile(folder / name, staging / name)
     readme = folder / fetch.README_FILE

@@ -267,6 +267,36 @@ def add_sampler(folder, sampler, record=None):
     return meta["weights"]["sampler"]
 
 
+def add_figure(folder, key, source, record=None):
+    """Add the figure file ``source`` to the trained preset ``folder`` in place, under its
+    own name (written atomically; the weights and config are untouched), record it as
+    ``metadata["weights"][key]`` (``record`` plus the file's name and sha256; a regeneration
+    of the shipped ``zoo/`` keeps it) and rewrite the model card, which shows it: a shipped
+    preset's generated card with :func:`keras_latent.presets.build_presets`, a saved preset's
+    as :func:`save_preset` writes it. Returns the record."""
+    from keras_latent.files import atomic_path
+
+    folder, source = Path(folder), Path(source)
+    meta = read_metadata(folder)
+    if not isinstance(meta.get("weights"), dict) or not (folder / WEIGHTS_FILE).is_file():
+        raise ValueError(f"{folder} is not a trained preset: a figure shows trained weights")
+    with atomic_path(folder / source.name) as tmp:
+        shutil.copyfile(source, tmp)
+    meta["weights"][key] = {
+        **(record or {}),
+        "file": source.name,
+        "sha256": sha256_file(folder / source.name),
+    }
+    write_json(folder / METADATA_FILE, meta)
+    card = folder / README_FILE
+    if card.is_file() and cards.GENERATED_FOOTER in card.read_text():
+        presets.build_presets(folder.parent, names=[folder.name])
+    else:
+        with atomic_path(card) as tmp:
+            tmp.write_text(cards.model_card(meta, location=folder))
+    return meta["weights"][key]
+
+
 def _write_sampler(sampler, folder, given=None):
     """Write ``sampler``'s files into ``folder``; returns its metadata record."""
     paths = sampling.save_sampler(sampler, folder)

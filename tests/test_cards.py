@@ -94,3 +94,26 @@ def test_cards_state_the_settings_their_metrics_were_measured_with():
         card = (zoo.presets_dir() / name / "README.md").read_text()
         assert "| frozen-latent probe epochs | 50 |" in card, name
         assert f"| K-means restarts | {settings['kmeans_restarts']:,} |" in card, name
+
+
+def test_model_card_shows_the_interpolation_figure():
+    """Issue 24 (3): a card shows the interpolation grid its weights record, with its pairs,
+    steps and command; a card without one has no such section."""
+    meta = presets.metadata("acai_mnist", parameter_count=10)
+    meta["weights"] = {
+        "images_seen": 64,
+        "interpolation_figure": {
+            "dataset": "mnist", "split": "test", "pairs": [[0, 8], [1, 9]], "steps": 16,
+            "method": "linear", "command": "python -m keras_latent.zoo_figures acai_mnist",
+            "file": "interpolation.png", "sha256": "0" * 64,
+        },
+    }  # fmt: skip
+    card = cards.model_card(meta, generated=True)
+    assert "## Interpolations" in card
+    assert (
+        "between 2 fixed pairs of mnist test items (by index: 0 to 8, 1 to 9), 16 decoded" in card
+    )
+    assert "Drawn by `python -m keras_latent.zoo_figures acai_mnist`." in card
+    assert "](interpolation.png)" in card and card.endswith(cards.GENERATED_FOOTER + "\n")
+    del meta["weights"]["interpolation_figure"]
+    assert "## Interpolations" not in cards.model_card(meta, generated=True)

@@ -1,6 +1,7 @@
 """keras_latent.hub: hf://owner/repo[@revision] presets loaded from and pushed to a fake Hub on
 127.0.0.1 (tests/hub_server.py), through huggingface_hub, without the internet."""
 
+import json
 import subprocess
 import sys
 
@@ -186,6 +187,10 @@ def authorisations(server):
 def test_push_uploads_the_preset_with_a_hub_card_and_leaves_the_folder(server, tmp_path):
     model, folder = save(tmp_path)
     (folder / "checkpoint-000001.weights.h5").write_bytes(b"optimizer state")  # stays local
+    (folder / "interpolation.png").write_bytes(b"png bytes")  # the card's figure: pushed
+    meta = zoo.read_metadata(folder)
+    meta["weights"]["interpolation_figure"] = {"file": "interpolation.png"}
+    (folder / "metadata.json").write_text(json.dumps(meta))
     before = snapshot(folder)
     url = zoo.push(folder, "hf://me/pushed", private=True, commit_message="first push")
     assert snapshot(folder) == before
@@ -194,8 +199,8 @@ def test_push_uploads_the_preset_with_a_hub_card_and_leaves_the_folder(server, t
     (commit,) = repo["commits"].values()
     assert commit["message"] == "first push"
     files = commit["files"]
-    assert sorted(files) == PRESET_FILES
-    for name in ("config.json", "metadata.json", "model.weights.h5"):
+    assert sorted(files) == sorted([*PRESET_FILES, "interpolation.png"])
+    for name in ("config.json", "metadata.json", "model.weights.h5", "interpolation.png"):
         assert files[name] == before[name]
     data, rest = front_matter(files["README.md"].decode())
     assert rest == "\n" + before["README.md"].decode() and "Autoencoder" in data["tags"]
