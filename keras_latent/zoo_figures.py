@@ -18,12 +18,11 @@ whose test data are not found (image data: ``--data-dir`` or ``$KERAS_LATENT_DAT
 skipped and reported; the exit status is 1 when one named on the command line got no figure.
 """
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from keras_latent import presets, runs, zoo
+from keras_latent import runs, zoo, zoo_commands
 
 FILE = "interpolation.png"
 KEY = "interpolation_figure"
@@ -97,35 +96,19 @@ def draw_preset_figure(folder, data_dir=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m keras_latent.zoo_figures", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("names", nargs="*", help="presets (default: every trained one)")
-    parser.add_argument("--data-dir", type=Path, help="folder of the datasets' files")
-    parser.add_argument("--root", type=Path, default=presets.ZOO_DIR, help="the zoo folder")
-    args = parser.parse_args(argv)
-    if not args.root.is_dir():
-        print(f"error: {args.root} is not a folder", file=sys.stderr)
-        return 2
-    able = candidates(args.root)
-    failed = False
-    for name in args.names or able:
-        if name not in able:
-            print(f"{name}: skipped: not a trained preset under {args.root}")
-            failed = True
-            continue
-        try:
-            record = draw_preset_figure(args.root / name, args.data_dir)
-        except (FileNotFoundError, ValueError) as error:
-            print(f"{name}: skipped: no figure drawn: {error}")
-            failed = failed or bool(args.names)
-            continue
-        print(
-            f"{name}: wrote {record['file']}: {len(record['pairs'])} {record['dataset']} "
+    args = zoo_commands.parser(sys.modules[__name__]).parse_args(argv)
+
+    def add(folder):
+        record = draw_preset_figure(folder, args.data_dir)
+        return (
+            f"wrote {record['file']}: {len(record['pairs'])} {record['dataset']} "
             f"{record['split']} pairs, {record['steps']} steps of {record['method']} "
             "interpolation"
         )
-    return 1 if failed else 0
+
+    able = candidates(args.root) if args.root.is_dir() else []
+    unable = f"not a trained preset under {args.root}"
+    return zoo_commands.each_preset(args, able, unable, add, "no figure drawn")
 
 
 if __name__ == "__main__":

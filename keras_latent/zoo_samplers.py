@@ -19,11 +19,10 @@ training data are not found is skipped and reported; the exit status is 1 when o
 the command line could not be given a sampler.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
-from keras_latent import presets, sampling, saving, zoo
+from keras_latent import sampling, saving, zoo, zoo_commands
 
 SPLIT = "train"
 
@@ -79,41 +78,23 @@ def fit_preset_sampler(folder, data_dir=None, recipe=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m keras_latent.zoo_samplers", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("names", nargs="*", help="presets (default: every one that can)")
-    parser.add_argument("--data-dir", type=Path, help="folder of the datasets' files")
-    parser.add_argument("--root", type=Path, default=presets.ZOO_DIR, help="the zoo folder")
+    parser = zoo_commands.parser(sys.modules[__name__])
     parser.add_argument("--refit", action="store_true", help="refit presets that have one")
     args = parser.parse_args(argv)
-    if not args.root.is_dir():
-        print(f"error: {args.root} is not a folder", file=sys.stderr)
-        return 2
-    able = candidates(args.root)
-    names = args.names or able
-    failed = False
-    for name in names:
-        folder = args.root / name
-        if name not in able:
-            print(f"{name}: skipped: not a trained preset that samples from a fitted sampler")
-            failed = True
-            continue
+
+    def add(folder):
         if not args.refit and (folder / sampling.CONFIG_FILE).is_file():
-            print(f"{name}: has a sampler already (--refit to fit it again)")
-            continue
-        try:
-            record = fit_preset_sampler(folder, args.data_dir)
-        except (FileNotFoundError, ValueError) as error:
-            print(f"{name}: skipped: no sampler fitted: {error}")
-            failed = failed or bool(args.names)
-            continue
-        print(
-            f"{name}: fitted a {record['kind']} sampler ({record['n_components']} components, "
+            return "has a sampler already (--refit to fit it again)"
+        record = fit_preset_sampler(folder, args.data_dir)
+        return (
+            f"fitted a {record['kind']} sampler ({record['n_components']} components, "
             f"seed {record['seed']}) on the codes of {record['images']:,} {record['dataset']} "
             f"{record['split']} images: wrote {', '.join(record['files'])}"
         )
-    return 1 if failed else 0
+
+    able = candidates(args.root) if args.root.is_dir() else []
+    unable = "not a trained preset that samples from a fitted sampler"
+    return zoo_commands.each_preset(args, able, unable, add, "no sampler fitted")
 
 
 if __name__ == "__main__":

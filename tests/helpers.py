@@ -76,3 +76,27 @@ def write_mnist(folder, n_train=24, n_test=16):
         )
         idx.write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", rng.integers(0, 10, n, "u1"))
     return folder
+
+
+def tiny_zoo(folder, monkeypatch, trained, images):
+    """A zoo folder for the tests of the commands that add to presets: tiny MNIST presets
+    ``trained`` (``{name: model class}``) with weights, ``new`` (an autoencoder) without, and
+    ``datasets.load`` standing in with ``images`` random images. Returns the list its calls
+    are recorded in, ``(name, split, data_dir)`` each."""
+    from keras_latent import datasets, zoo
+    from keras_latent.models import Autoencoder
+
+    weights = {"weights": {"images_seen": 0}}
+    for name, model_class in trained.items():
+        zoo.save_preset(model_class(**TINY, name=name), folder / name, weights, data="mnist")
+    zoo.save_preset(Autoencoder(**TINY, name="new"), folder / "new", data="mnist")
+    (folder / "new" / zoo.WEIGHTS_FILE).unlink()
+    calls = []
+
+    def load(name, split="train", data_dir=None):
+        calls.append((name, split, data_dir))
+        x = np.random.default_rng(0).uniform(-1, 1, (images, *TINY["image_shape"]))
+        return x.astype("float32"), None
+
+    monkeypatch.setattr(datasets, "load", load)
+    return calls

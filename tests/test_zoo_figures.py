@@ -3,32 +3,20 @@
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from keras_latent import cards, datasets, presets, zoo
 from keras_latent.files import sha256_file
 from keras_latent.models import Autoencoder
 from keras_latent.zoo_figures import FILE, KEY, PAIRS, STEPS, candidates, main
-from tests.helpers import TINY
+from tests.helpers import tiny_zoo
 
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     """A zoo folder: a trained tiny autoencoder (MNIST) and an untrained one; ``datasets.load``
     stands in with 20 random test images (its calls recorded)."""
-    trained = {"weights": {"images_seen": 0}}
-    zoo.save_preset(Autoencoder(**TINY, name="ae"), tmp_path / "ae", trained, data="mnist")
-    zoo.save_preset(Autoencoder(**TINY, name="new"), tmp_path / "new", data="mnist")
-    (tmp_path / "new" / "model.weights.h5").unlink()
-    calls = []
-
-    def load(name, split="train", data_dir=None):
-        calls.append((name, split, data_dir))
-        return np.random.default_rng(0).uniform(-1, 1, (20, 32, 32, 1)).astype("float32"), None
-
-    monkeypatch.setattr(datasets, "load", load)
-    return tmp_path, calls
+    return tmp_path, tiny_zoo(tmp_path, monkeypatch, {"ae": Autoencoder}, 20)
 
 
 def test_draws_fixed_test_pairs_records_them_and_shows_them_on_the_card(root, capsys):

@@ -8,26 +8,14 @@ import pytest
 from keras_latent import datasets, zoo
 from keras_latent.models import VAE, Autoencoder
 from keras_latent.zoo_samplers import candidates, main
-from tests.helpers import TINY
+from tests.helpers import tiny_zoo
 
 
 @pytest.fixture
 def root(tmp_path, monkeypatch):
     """A zoo folder: a trained tiny autoencoder and VAE (MNIST), an untrained autoencoder;
     ``datasets.load`` stands in with 30 random images (its calls recorded)."""
-    trained = {"weights": {"images_seen": 0}}
-    zoo.save_preset(Autoencoder(**TINY, name="ae"), tmp_path / "ae", trained, data="mnist")
-    zoo.save_preset(VAE(**TINY, name="vae"), tmp_path / "vae", trained, data="mnist")
-    zoo.save_preset(Autoencoder(**TINY, name="new"), tmp_path / "new", data="mnist")
-    (tmp_path / "new" / "model.weights.h5").unlink()
-    calls = []
-
-    def load(name, split="train", data_dir=None):
-        calls.append((name, split, data_dir))
-        return np.random.default_rng(0).uniform(-1, 1, (30, 32, 32, 1)).astype("float32"), None
-
-    monkeypatch.setattr(datasets, "load", load)
-    return tmp_path, calls
+    return tmp_path, tiny_zoo(tmp_path, monkeypatch, {"ae": Autoencoder, "vae": VAE}, 30)
 
 
 def test_fits_the_recipe_on_the_training_split_and_records_it(root, capsys):

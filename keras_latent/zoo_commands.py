@@ -1,0 +1,43 @@
+"""The command-line frame of the commands that add files to trained presets in place
+(:mod:`keras_latent.zoo_samplers`, :mod:`keras_latent.zoo_figures`): the presets named, or
+every one that can take the addition, each reported on one line."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from keras_latent import presets
+
+
+def parser(module):
+    """The arguments both commands take: preset names, ``--data-dir`` and ``--root``."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {module.__name__}", description=module.__doc__.split("\n")[0]
+    )
+    parser.add_argument("names", nargs="*", help="presets (default: every one that can)")
+    parser.add_argument("--data-dir", type=Path, help="folder of the datasets' files")
+    parser.add_argument("--root", type=Path, default=presets.ZOO_DIR, help="the zoo folder")
+    return parser
+
+
+def each_preset(args, able, unable, add, skipped):
+    """Call ``add(folder)`` (it returns the line to print) for each preset ``args.names`` names
+    under ``args.root``, else for every one in ``able`` (:func:`candidates`). A named preset
+    not in ``able`` is reported with ``unable``; one whose ``add`` raises FileNotFoundError or
+    ValueError (its data or files not found) with ``skipped``, the error after it. Returns the
+    exit status: 2 where ``args.root`` is no folder, 1 where a named preset got nothing."""
+    if not args.root.is_dir():
+        print(f"error: {args.root} is not a folder", file=sys.stderr)
+        return 2
+    failed = False
+    for name in args.names or able:
+        if name not in able:
+            print(f"{name}: skipped: {unable}")
+            failed = True
+            continue
+        try:
+            print(f"{name}: {add(args.root / name)}")
+        except (FileNotFoundError, ValueError) as error:
+            print(f"{name}: skipped: {skipped}: {error}")
+            failed = failed or bool(args.names)
+    return 1 if failed else 0
