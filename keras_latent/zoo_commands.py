@@ -9,11 +9,10 @@ from pathlib import Path
 from keras_latent import presets
 
 
-def parser(module):
-    """The arguments both commands take: preset names, ``--data-dir`` and ``--root``."""
-    parser = argparse.ArgumentParser(
-        prog=f"python -m {module.__name__}", description=module.__doc__.split("\n")[0]
-    )
+def parser(module, doc):
+    """The arguments of the command ``python -m module`` (described by the first line of
+    ``doc``): preset names, ``--data-dir`` and ``--root``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n")[0])
     parser.add_argument("names", nargs="*", help="presets (default: every one that can)")
     parser.add_argument("--data-dir", type=Path, help="folder of the datasets' files")
     parser.add_argument("--root", type=Path, default=presets.ZOO_DIR, help="the zoo folder")
@@ -41,3 +40,19 @@ def each_preset(args, able, unable, add, skipped):
             print(f"{name}: skipped: {skipped}: {error}")
             failed = failed or bool(args.names)
     return 1 if failed else 0
+
+
+def preset_dataset(folder, meta, purpose):
+    """The ``keras_latent.datasets`` name preset ``folder``'s metadata ``meta`` records; a
+    ValueError saying it cannot ``purpose`` (e.g. "fit a sampler on") where it records none."""
+    data = (meta.get("dataset") or {}).get("data")
+    if data is None:
+        raise ValueError(f"{Path(folder) / 'metadata.json'} names no dataset to {purpose}")
+    return data
+
+
+def command_line(module, folder, data):
+    """The command that adds to preset ``folder`` (of dataset ``data``), as its record keeps
+    it: image data take ``--data-dir``, the lines are generated."""
+    command = f"python -m {module} {Path(folder).name}"
+    return command if data == "lines" else command + " --data-dir DATA_DIR"

@@ -29,6 +29,7 @@ KEY = "interpolation_figure"
 PAIRS = 8
 STEPS = 16
 METHOD = "linear"
+MODULE = "keras_latent.zoo_figures"  # run as python -m MODULE
 SPLIT = "test"
 
 
@@ -64,16 +65,11 @@ def draw_preset_figure(folder, data_dir=None):
 
     folder = Path(folder)
     meta = zoo.read_metadata(folder)
-    data = (meta.get("dataset") or {}).get("data")
-    if data is None:
-        raise ValueError(f"{folder / zoo.METADATA_FILE} names no dataset to draw test pairs of")
+    data = zoo_commands.preset_dataset(folder, meta, "draw test pairs of")
     drawing = meta["weights"].get("drawing", "official")
     x_a, x_b, pairs = figure_pairs(data, data_dir, drawing)
     model = zoo.load(folder, compile=False)
     frames = model.interpolate(x_a, x_b, steps=STEPS, method=METHOD)
-    command = f"python -m keras_latent.zoo_figures {folder.name}"
-    if data != "lines":
-        command += " --data-dir DATA_DIR"
     record = {
         "dataset": data,
         "split": SPLIT,
@@ -81,7 +77,7 @@ def draw_preset_figure(folder, data_dir=None):
         "steps": STEPS,
         "method": METHOD,
         "weights_sha256": meta["weights"]["sha256"],  # the weights drawn
-        "command": command,
+        "command": zoo_commands.command_line(MODULE, folder, data),
     }
     if data == "lines":
         record["drawing"] = drawing
@@ -96,7 +92,7 @@ def draw_preset_figure(folder, data_dir=None):
 
 
 def main(argv=None):
-    args = zoo_commands.parser(sys.modules[__name__]).parse_args(argv)
+    args = zoo_commands.parser(MODULE, __doc__).parse_args(argv)
 
     def add(folder):
         record = draw_preset_figure(folder, args.data_dir)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from keras_latent import sampling, saving, zoo, zoo_commands
 
+MODULE = "keras_latent.zoo_samplers"  # run as python -m MODULE
 SPLIT = "train"
 
 
@@ -52,9 +53,7 @@ def fit_preset_sampler(folder, data_dir=None, recipe=None):
 
     folder = Path(folder)
     meta = zoo.read_metadata(folder)
-    data = (meta.get("dataset") or {}).get("data")
-    if data is None:
-        raise ValueError(f"{folder / zoo.METADATA_FILE} names no dataset to fit a sampler on")
+    data = zoo_commands.preset_dataset(folder, meta, "fit a sampler on")
     # The weights (checked against their sha256), not a sampler the folder may hold already.
     model = saving.model_from_folder(folder)
     zoo._check_weights(folder, meta, None)
@@ -64,21 +63,18 @@ def fit_preset_sampler(folder, data_dir=None, recipe=None):
     x, _ = datasets.load(data, SPLIT, data_dir=data_dir)
     recipe = dict(sampling.PRESET_RECIPE if recipe is None else recipe)
     sampler = model.fit_sampler(x, **recipe)
-    command = f"python -m keras_latent.zoo_samplers {folder.name}"
-    if data != "lines":
-        command += " --data-dir DATA_DIR"
     record = {
         "dataset": data,
         "split": SPLIT,
         "images": int(len(x)),
         "weights_sha256": meta["weights"]["sha256"],  # the codes of these weights
-        "command": command,
+        "command": zoo_commands.command_line(MODULE, folder, data),
     }
     return zoo.add_sampler(folder, sampler, record)
 
 
 def main(argv=None):
-    parser = zoo_commands.parser(sys.modules[__name__])
+    parser = zoo_commands.parser(MODULE, __doc__)
     parser.add_argument("--refit", action="store_true", help="refit presets that have one")
     args = parser.parse_args(argv)
 
