@@ -6,7 +6,8 @@ trained, how its weights were trained and their sha256), a ``README.md`` model c
 ``model.weights.h5`` where trained, and, for a trained model that samples from a fitted latent
 sampler (no prior), that sampler: ``latent_sampler.json`` and ``latent_sampler.npz``
 (:func:`keras_latent.sampling.save_sampler`; recorded with their sha256 under
-``metadata["weights"]["sampler"]`` with what it was fitted on). The shipped presets are
+``metadata["weights"]["sampler"]`` with what it was fitted on), and the figures its card shows
+(``in_training.png``, ``interpolation.png``: :func:`add_figure`). The shipped presets are
 generated from :mod:`keras_latent.presets` into the top-level ``zoo/``, installed as
 ``keras_latent/presets_data/``.
 

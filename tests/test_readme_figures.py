@@ -5,6 +5,7 @@ it and checks that the README says exactly that, in the table row (found by its 
 or the sentence it belongs to. Pure file reading: no Keras, no data, no training.
 """
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -534,6 +535,60 @@ def test_tutorials_quick_times():
         seconds = [run["seconds"] for run in command["runs"]]
         quoted = f"{min(seconds):.0f}-{max(seconds):.0f} s ({index}"
         assert_quoted(quoted, text(README), f"tutorial {index}'s quick time", source)
+
+
+FULL_MODE = "tutorials_full.json"
+
+
+def minutes_or_seconds(seconds):
+    """A run time as the README quotes it: ``31 s`` under a minute, else ``16.7 min``."""
+    return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
+def full_mode_output(tutorial):
+    """What tutorial ``tutorial`` (1-6) printed in the recorded full-mode run."""
+    command = record(FULL_MODE)["commands"][tutorial - 1]
+    (run,) = command["runs"]
+    return run["output_tail"]
+
+
+def test_tutorials_full_times():
+    """The README's full-mode tutorial times: one recorded run each, without quick mode."""
+    result = record(FULL_MODE)
+    assert "KERAS_LATENT_TUTORIAL_QUICK" not in result["environment"]
+    for index, command in enumerate(result["commands"], 1):
+        assert command["command"].startswith(f"python tutorials/0{index}_"), command["command"]
+        (run,) = command["runs"]
+        assert run["exit_status"] == 0, command["command"]
+        quoted = f"{minutes_or_seconds(run['seconds'])} ({index})"
+        assert_quoted(quoted, text(README), f"tutorial {index}'s full-mode time", FULL_MODE)
+
+
+def test_tutorial_2_full_mode_scores():
+    """Tutorial 2's text quotes the scores its full mode printed for the freshly trained models."""
+    printed = "\n".join(full_mode_output(2))
+    quoted = []
+    for name in ("acai_lines", "ae_lines"):
+        match = re.search(rf"{name} after 2000 steps: (\{{.*\}})", printed)
+        assert match, f"the record {FULL_MODE} holds no 2000-step scores of {name}"
+        scores = ast.literal_eval(match.group(1))  # the dict the tutorial printed
+        quoted.append(f"{scores['mean_distance'] * 1e3:.1f}e-3 / {scores['smoothness']:.3f}")
+    expected = f"ACAI {quoted[0]} and the autoencoder {quoted[1]}"
+    tutorial = ROOT / "tutorials" / "02_lines_benchmark.py"
+    assert_quoted(expected, text(tutorial).replace("# ", ""), "tutorial 2's scores", FULL_MODE)
+
+
+def test_tutorial_3_full_mode_effective_dimensions():
+    """Tutorial 3's text quotes the effective dimensions its full mode printed."""
+    printed = "\n".join(full_mode_output(3))
+    dimensions = dict(re.findall(r"^(\w+): effective dimension (\S+) of 32$", printed, re.M))
+    assert set(dimensions) == {"eccentric", "autoencoder"}, printed[-500:]
+    expected = (
+        f"effective dimension {dimensions['eccentric']} of 32 for the eccentric autoencoder "
+        f"against {dimensions['autoencoder']} for the plain one"
+    )
+    tutorial = ROOT / "tutorials" / "03_eccentric_regularization.py"
+    assert_quoted(expected, text(tutorial).replace("# ", ""), "tutorial 3's dimensions", FULL_MODE)
 
 
 def test_kmeans_paths_table():

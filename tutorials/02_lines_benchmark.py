@@ -136,10 +136,12 @@ plots.show(path)
 # Short runs (quick mode) sit at the "mean image" plateau: the decoder draws a blurred disc
 # whatever the code, which scores Smoothness 0 and a large Mean Distance. Both models leave it
 # after about 1500 steps. In full mode (2000 steps) they have just left it, and the difference
-# already shows: ACAI's intermediate frames stay lines, while the autoencoder's shrink to a
-# faint dot halfway. On the 2-core CPU of these notes the full mode scored ACAI 6.5e-3 /
-# 0.087 and the autoencoder 14.9e-3 / 0.258 (Mean Distance / Smoothness); seeds move these
-# numbers a lot this early (`benchmarks/README.md`, "Table 1 on lines").
+# already shows: ACAI's intermediate frames mostly stay lines, while the autoencoder's shrink
+# to a faint dot halfway. The recorded full-mode run (`benchmarks/results/tutorials_full.json`:
+# a 2-core AMD EPYC Zen 3, TensorFlow) scored ACAI 8.6e-3 / 0.103 and the autoencoder
+# 14.9e-3 / 0.288 (Mean Distance / Smoothness). The fresh weights are not seeded, so these
+# numbers change from run to run, and a lot this early (`benchmarks/README.md`, "Table 1 on
+# lines", for the spread over seeds).
 #
 # ## The shipped models: 8000 steps (512,000 lines) each
 #

@@ -164,11 +164,12 @@ plt.close(figure)
 plots.show(path)
 
 # %% [markdown]
-# What the full mode measured (this script, 2-core CPU, TensorFlow): effective dimension 6.9 of
-# 32 for the eccentric autoencoder against 5.1 for the plain one. A deterministic
-# autoencoder's codes are already far from isotropic, and at this budget (300,000 images) the
-# eccentric term does not concentrate them further: it evens out the leading components (six
-# of nearly equal share, then a drop) rather than ordering them by importance.
+# What the recorded full-mode run measured (`benchmarks/results/tutorials_full.json`: this
+# script on a 2-core AMD EPYC Zen 3, TensorFlow): effective dimension 7.0 of 32 for the
+# eccentric autoencoder against 5.0 for the plain one. A deterministic autoencoder's codes are
+# already far from isotropic, and at this budget (300,000 images) the eccentric term does not
+# concentrate them further: it evens out the leading components (five of nearly equal share,
+# a sixth a little lower, then a drop) rather than ordering them by importance.
 # `benchmarks/eccentric_mnist.py` found the same after 128,000 images (largest / smallest
 # component variance about 1.2e3 with the eccentric loss against 1.8e3 without). The paper
 # trains far longer; compare the two under your own budget before relying on the ordering.
