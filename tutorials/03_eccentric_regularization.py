@@ -30,12 +30,16 @@ import os
 import time
 from pathlib import Path
 
+# keras_latent before keras: on TensorFlow it turns on the oneDNN CPU kernels, which TensorFlow
+# enables by itself only on CPUs with AVX512-VNNI, AVX512-BF16 or AMX (the models train
+# 1.7-2.1x faster with them on the others: benchmarks/README.md).
+import keras_latent as kl
+from keras_latent import plots
+
+# isort: split
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-
-import keras_latent as kl
-from keras_latent import plots
 
 QUICK = os.environ.get("KERAS_LATENT_TUTORIAL_QUICK") == "1"
 FIGURES = Path(os.environ.get("KERAS_LATENT_TUTORIAL_OUTPUT", "figures"))

@@ -31,13 +31,17 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-import keras
-import matplotlib.pyplot as plt
-import numpy as np
-
+# keras_latent before keras: on TensorFlow it turns on the oneDNN CPU kernels, which TensorFlow
+# enables by itself only on CPUs with AVX512-VNNI, AVX512-BF16 or AMX (the models train
+# 1.7-2.1x faster with them on the others: benchmarks/README.md).
 import keras_latent as kl
 from keras_latent import plots
 from keras_latent.datasets.lines import LinesStream
+
+# isort: split
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
 
 QUICK = os.environ.get("KERAS_LATENT_TUTORIAL_QUICK") == "1"
 FIGURES = Path(os.environ.get("KERAS_LATENT_TUTORIAL_OUTPUT", "figures"))
