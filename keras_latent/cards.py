@@ -4,7 +4,8 @@ A card gives the model, data and architecture, how to load it, how its weights w
 (images seen, device, dates, sha256), the metrics measured on them with what each means (beside
 the paper's figures, for a shipped preset), the settings they were measured with, and, where the
 run recorded them, its evaluations during training with the paper's statistic (the median of
-the last 20 in-training probe accuracies).
+the last 20 in-training probe accuracies), and, where drawn, the interpolation grid of fixed
+test pairs through its weights (:mod:`keras_latent.zoo_figures`).
 """
 
 import json
