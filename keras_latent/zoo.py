@@ -32,6 +32,7 @@ from pathlib import Path
 from keras_latent import cards, fetch, hub, presets, sampling, saving
 from keras_latent.files import (
     atomic_folder,
+    atomic_path,
     check_replaceable,
     read_json,
     sha256_file,
@@ -275,8 +276,6 @@ def add_figure(folder, key, source, record=None):
     of the shipped ``zoo/`` keeps it) and rewrite the model card, which shows it: a shipped
     preset's generated card with :func:`keras_latent.presets.build_presets`, a saved preset's
     as :func:`save_preset` writes it. Returns the record."""
-    from keras_latent.files import atomic_path
-
     folder, source = Path(folder), Path(source)
     meta = read_metadata(folder)
     if not isinstance(meta.get("weights"), dict) or not (folder / WEIGHTS_FILE).is_file():

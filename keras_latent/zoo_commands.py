@@ -19,15 +19,29 @@ def parser(module, doc):
     return parser
 
 
-def each_preset(args, able, unable, add, skipped):
+def trained_presets(root):
+    """``{name: metadata}`` of the presets under ``root`` with trained weights (recorded in
+    ``metadata.json`` and present), in name order."""
+    from keras_latent import zoo
+
+    found = {}
+    for folder in sorted(Path(root).iterdir()):
+        meta = zoo.read_metadata(folder) if (folder / zoo.CONFIG_FILE).is_file() else {}
+        if meta.get("weights") and (folder / zoo.WEIGHTS_FILE).is_file():
+            found[folder.name] = meta
+    return found
+
+
+def each_preset(args, candidates, unable, add, skipped):
     """Call ``add(folder)`` (it returns the line to print) for each preset ``args.names`` names
-    under ``args.root``, else for every one in ``able`` (:func:`candidates`). A named preset
-    not in ``able`` is reported with ``unable``; one whose ``add`` raises FileNotFoundError or
+    under ``args.root``, else for every one ``candidates(args.root)`` lists. A named preset
+    not among those is reported with ``unable``; one whose ``add`` raises FileNotFoundError or
     ValueError (its data or files not found) with ``skipped``, the error after it. Returns the
     exit status: 2 where ``args.root`` is no folder, 1 where a named preset got nothing."""
     if not args.root.is_dir():
         print(f"error: {args.root} is not a folder", file=sys.stderr)
         return 2
+    able = candidates(args.root)
     failed = False
     for name in args.names or able:
         if name not in able:

@@ -35,12 +35,7 @@ SPLIT = "test"
 
 def candidates(root):
     """The presets under ``root`` that have trained weights."""
-    names = []
-    for folder in sorted(Path(root).iterdir()):
-        meta = zoo.read_metadata(folder) if (folder / zoo.CONFIG_FILE).is_file() else {}
-        if meta.get("weights") and (folder / zoo.WEIGHTS_FILE).is_file():
-            names.append(folder.name)
-    return names
+    return list(zoo_commands.trained_presets(root))
 
 
 def figure_pairs(data, data_dir=None, drawing="official"):
@@ -102,9 +97,8 @@ def main(argv=None):
             "interpolation"
         )
 
-    able = candidates(args.root) if args.root.is_dir() else []
     unable = f"not a trained preset under {args.root}"
-    return zoo_commands.each_preset(args, able, unable, add, "no figure drawn")
+    return zoo_commands.each_preset(args, candidates, unable, add, "no figure drawn")
 
 
 if __name__ == "__main__":

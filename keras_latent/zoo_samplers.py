@@ -30,12 +30,8 @@ SPLIT = "train"
 
 def candidates(root):
     """The presets under ``root`` that have trained weights and sample from a fitted sampler."""
-    names = []
-    for folder in sorted(Path(root).iterdir()):
-        meta = zoo.read_metadata(folder) if (folder / zoo.CONFIG_FILE).is_file() else {}
-        if meta.get("weights") and (folder / zoo.WEIGHTS_FILE).is_file() and not _prior(meta):
-            names.append(folder.name)
-    return names
+    trained = zoo_commands.trained_presets(root)
+    return [name for name, meta in trained.items() if not _prior(meta)]
 
 
 def _prior(meta):
@@ -88,9 +84,8 @@ def main(argv=None):
             f"{record['split']} images: wrote {', '.join(record['files'])}"
         )
 
-    able = candidates(args.root) if args.root.is_dir() else []
     unable = "not a trained preset that samples from a fitted sampler"
-    return zoo_commands.each_preset(args, able, unable, add, "no sampler fitted")
+    return zoo_commands.each_preset(args, candidates, unable, add, "no sampler fitted")
 
 
 if __name__ == "__main__":
